@@ -1,0 +1,7 @@
+"""``python -m vision`` is the ``vision`` command."""
+
+import sys
+
+from vision.cli.main import main
+
+sys.exit(main())

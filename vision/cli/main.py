@@ -1,0 +1,196 @@
+"""The ``vision`` command: argument parsing and printing only; all work is done by the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from vision.errors import VisionError
+
+log = logging.getLogger("vision.cli")
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+# ------------------------------------------------------------------------------------------------ info / demo
+def cmd_info(args: argparse.Namespace) -> int:
+    from vision.system import system_info
+
+    info = system_info()
+    if args.json:
+        _print_json(info)
+        return 0
+    cv, tv = info["opencv"], info["torch"]
+    print(f"vision {info['vision']}  (Python {info['python']}, {info['platform']}, {info['cpu_count']} CPUs)")
+    print("packages: " + ", ".join(f"{k} {v}" for k, v in info["packages"].items() if v))
+    print(f"opencv: {cv['version']} from {', '.join(f'{k} {v}' for k, v in cv['distributions'].items())}; "
+          f"GUI {cv['gui']}; CascadeClassifier {'yes' if cv['has_cascade_classifier'] else 'NO'}; "
+          f"{cv['threads']} threads")
+    gpus = ", ".join(tv["cuda_devices"]) or "none"
+    print(f"torch: {tv['version']} on {tv['device']} (GPUs: {gpus}); {tv['threads']} threads")
+    print(f"offline: VISION_OFFLINE={'1' if info['offline']['VISION_OFFLINE'] else 'unset'} "
+          f"({info['offline']['note']})")
+    w = info["weights"]
+    print(f"weights: available {', '.join(w['available']) or 'none'}")
+    print(f"         online only {', '.join(w['missing']) or 'none'}")
+    print(f"         manifest {w['manifest']}; cache {w['cache']}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from vision.demo import run_demo
+
+    report = run_demo(args.out, scenes=args.scenes, only=args.only,
+                      progress=lambda name: print(f"• {name} …", flush=True))
+    for step in report.steps:
+        mark = "ok" if step.ok else "FAILED"
+        print(f"  {mark:6s} {step.name} ({step.seconds:.1f} s, {len(step.outputs)} outputs)")
+        if step.error:
+            print("         " + step.error.strip().splitlines()[0], file=sys.stderr)
+    print(f"\nResults in {report.out_dir}\nSummary: {report.summary}")
+    return 0 if report.ok else 1
+
+
+# ------------------------------------------------------------------------------------------------ weights
+def cmd_weights_list(args: argparse.Namespace) -> int:
+    from vision.weights import get_entry, list_weights
+
+    rows = list_weights(task=args.task)
+    if args.json:
+        _print_json([{**get_entry(r.name).to_dict(), "state": r.state, "path": r.path} for r in rows])
+        return 0
+    width = max(len(r.name) for r in rows) if rows else 10
+    for r in rows:
+        e = get_entry(r.name)
+        where = str(r.path) if r.path else ("built into " + e.builtin if e.builtin else "not here (online only)")
+        print(f"{r.name:<{width}}  {e.task:<8} {r.state:<10} {where}")
+    return 0
+
+
+def cmd_weights_verify(args: argparse.Namespace) -> int:
+    from vision.weights import load_manifest, verify
+
+    names = args.names or list(load_manifest())
+    bad = 0
+    for name in names:
+        st = verify(name)
+        print(f"{name}: {st.state}" + (f" — {st.detail}" if st.detail else ""))
+        bad += st.state == "mismatch"
+    return 1 if bad else 0
+
+
+def cmd_weights_path(args: argparse.Namespace) -> int:
+    from vision.weights import resolve
+
+    path = resolve(args.name, download=args.download, progress=True)
+    print(path if path is not None else f"{args.name} is built in (no file)")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ data
+def cmd_make_scenes(args: argparse.Namespace) -> int:
+    from vision.data import SceneConfig, make_scenes
+
+    config = SceneConfig(image_size=(args.size, args.size))
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    ds = make_scenes(args.out, n=args.n, seed=args.seed, config=config, formats=formats, progress=True)
+    objects = sum(len(r.objects) for r in ds.images)
+    print(f"{len(ds)} scenes, {objects} objects, classes: {', '.join(ds.classes)}")
+    print(f"written to {Path(args.out).resolve()} ({', '.join(formats)})")
+    return 0
+
+
+def cmd_data_stats(args: argparse.Namespace) -> int:
+    from vision.data.stats import dataset_stats
+
+    stats = dataset_stats(args.path, format=args.format, plots_dir=args.plots)
+    if args.json:
+        _print_json(stats.to_dict())
+    else:
+        print(stats.to_markdown())
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from vision.models import list_models, model_spec
+
+    for name in list_models(args.task):
+        spec = model_spec(name)
+        print(f"{name:<20} {spec.task:<8} weights={spec.weights or '-':<20} {spec.description}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vision", description="Offline-first computer vision: classic ops, training, "
+                                "detection, segmentation, generative and video models.")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("info", help="versions, OpenCV build, torch device, offline status, weights")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("demo", help="run every capability on shipped samples; writes runs/demo/")
+    s.add_argument("--out", default="runs/demo", help="output folder (emptied first; default runs/demo)")
+    s.add_argument("--scenes", type=int, default=16, help="synthetic scenes to generate (default 16)")
+    s.add_argument("--only", nargs="+", metavar="WORD", help="run only steps whose name contains WORD")
+    s.set_defaults(func=cmd_demo)
+
+    w = sub.add_parser("weights", help="the weights manifest").add_subparsers(dest="action", required=True, metavar="ACTION")
+    s = w.add_parser("list", help="every entry and whether it is available here")
+    s.add_argument("--task")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_weights_list)
+    s = w.add_parser("verify", help="check files against their sha256 (exit 1 on a mismatch)")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.set_defaults(func=cmd_weights_verify)
+    s = w.add_parser("path", help="print the local path of NAME (downloads it when online)")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("--no-download", dest="download", action="store_false")
+    s.set_defaults(func=cmd_weights_path)
+
+    d = sub.add_parser("data", help="datasets").add_subparsers(dest="action", required=True, metavar="ACTION")
+    s = d.add_parser("make-scenes", help="generate the synthetic-scenes detection/segmentation dataset")
+    s.add_argument("out", metavar="OUT_DIR")
+    s.add_argument("-n", "--n", type=int, default=200, help="number of images (default 200)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--size", type=int, default=320, help="image side in pixels (default 320)")
+    s.add_argument("--formats", default="coco,yolo,voc", help="comma list of coco, yolo, voc")
+    s.set_defaults(func=cmd_make_scenes)
+    s = d.add_parser("stats", help="EDA report of a dataset folder (COCO / YOLO / VOC / image folder)")
+    s.add_argument("path", metavar="PATH")
+    s.add_argument("--format", choices=["coco", "yolo", "voc", "folder"])
+    s.add_argument("--plots", metavar="DIR", help="write PNG plots here")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_data_stats)
+
+    m = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True, metavar="ACTION")
+    s = m.add_parser("list", help="registered models")
+    s.add_argument("--task")
+    s.set_defaults(func=cmd_models_list)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except VisionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""``vision demo``: run every capability on shipped samples, write annotated images and ``summary.md``.
+
+Each capability is one step function in ``STEPS``; a failing step is recorded (with its error) and the others
+still run. Later capabilities add a step here.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DemoStep", "DemoReport", "run_demo", "STEPS"]
+
+
+@dataclass
+class DemoStep:
+    """What one step did: outputs written, lines for the summary, time taken, and the error if it failed."""
+
+    name: str
+    seconds: float = 0.0
+    outputs: list[Path] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class DemoReport:
+    out_dir: Path
+    steps: list[DemoStep]
+    summary: Path
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps)
+
+
+@dataclass
+class _Context:
+    out: Path
+    scenes: int
+    step: DemoStep
+
+    def save(self, rel: str, image) -> Path:
+        from vision.io import write_image
+
+        path = write_image(self.out / rel, image)
+        self.step.outputs.append(path)
+        return path
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
+
+
+def step_io(ctx: _Context) -> None:
+    """Read the shipped photos, write them as PNG atomically, read them back bit-exact."""
+    import numpy as np
+
+    from vision.data import load_sample, sample_path
+    from vision.io import read_image
+
+    ctx.step.lines.append("| sample | size | source file | PNG round trip |")
+    ctx.step.lines.append("|---|---|---|---|")
+    for name in ("astronaut", "grace_hopper", "bus", "zidane", "chelsea", "coffee"):
+        img = load_sample(name)
+        path = ctx.save(f"io/{name}.png", img)
+        same = np.array_equal(read_image(path), img)
+        if not same:
+            raise RuntimeError(f"{path} did not read back identical to what was written")
+        src = sample_path(name)
+        ctx.step.lines.append(f"| {name} | {img.shape[1]}×{img.shape[0]} | {src.name if src else '(array)'} | identical |")
+
+
+def step_scenes(ctx: _Context) -> None:
+    """Generate synthetic scenes (COCO/YOLO/VOC + masks), draw their ground truth, and write the EDA report."""
+    from vision.data import make_scenes
+    from vision.data.stats import dataset_stats
+    from vision.io import read_image
+    from vision.viz import annotate, tile
+
+    t0 = time.perf_counter()
+    ds = make_scenes(ctx.out / "scenes", n=ctx.scenes, seed=0)
+    dt = time.perf_counter() - t0
+    objects = sum(len(r.objects) for r in ds.images)
+    ctx.step.lines.append(f"{len(ds)} scenes, {objects} objects, classes {', '.join(ds.classes)}; "
+                          f"{len(ds) / dt:.1f} scenes/s including COCO, YOLO and VOC export")
+    sheet = [annotate(read_image(ds.image_path(i)), ds.detections(i), show_score=False) for i in range(min(12, len(ds)))]
+    ctx.save("scenes_ground_truth.png", tile(sheet, cols=4, cell=320))
+    stats = dataset_stats(ds, plots_dir=ctx.out / "scenes_stats")
+    report = ctx.out / "scenes_stats" / "report.md"
+    report.write_text(stats.to_markdown(), encoding="utf-8")
+    ctx.step.outputs.append(report)
+    ctx.step.outputs.append(ctx.out / "scenes")
+
+
+def step_weights(ctx: _Context) -> None:
+    """List the weights manifest and what is available offline."""
+    from vision.weights import get_entry, list_weights
+
+    ctx.step.lines.append("| weights | task | state | detail |")
+    ctx.step.lines.append("|---|---|---|---|")
+    for w in list_weights():
+        e = get_entry(w.name)
+        detail = str(w.path) if w.path else (e.builtin or "online only")
+        ctx.step.lines.append(f"| {w.name} | {e.task} | {w.state} | {detail} |")
+
+
+def _detect_step(ctx: _Context, model: str, photos: tuple[str, ...], prefix: str) -> None:
+    from vision.data import load_sample
+    from vision.models import create_model
+    from vision.viz import annotate
+
+    det = create_model(model)
+    ctx.step.lines.append(f"model `{model}`: {det!r}")
+    ctx.step.lines.append("| photo | found | scores | time |")
+    ctx.step.lines.append("|---|---|---|---|")
+    for name in photos:
+        img = load_sample(name)
+        t0 = time.perf_counter()
+        result = det.predict(img)
+        ms = _ms(t0)
+        ctx.save(f"detect/{prefix}_{name}.png", annotate(img, result))
+        scores = ", ".join(f"{s:.2f}" for s in result.scores)
+        ctx.step.lines.append(f"| {name} | {len(result)} {result.names[0]} | {scores or '—'} | {ms:.0f} ms |")
+
+
+def step_faces(ctx: _Context) -> None:
+    """OpenCV Haar-cascade faces on real photos."""
+    _detect_step(ctx, "haar-face", ("astronaut", "grace_hopper", "zidane", "bus"), "faces")
+
+
+def step_people(ctx: _Context) -> None:
+    """OpenCV HOG people detector on real photos."""
+    _detect_step(ctx, "hog-people", ("bus", "zidane", "astronaut"), "people")
+
+
+STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
+    ("image I/O", step_io),
+    ("synthetic scenes + dataset stats", step_scenes),
+    ("weights", step_weights),
+    ("face detection (OpenCV Haar)", step_faces),
+    ("people detection (OpenCV HOG)", step_people),
+)
+
+
+def _summary(report_steps: list[DemoStep], out: Path, total: float) -> str:
+    lines = ["# vision demo", "", f"Output folder: `{out}` — total {total:.1f} s.", "",
+             "| step | status | time | outputs |", "|---|---|---|---|"]
+    for s in report_steps:
+        status = "ok" if s.ok else "FAILED"
+        lines.append(f"| {s.name} | {status} | {s.seconds:.2f} s | {len(s.outputs)} |")
+    for s in report_steps:
+        lines += ["", f"## {s.name}", ""]
+        if s.error:
+            lines += ["```", s.error.rstrip(), "```", ""]
+        lines += s.lines
+        pngs = [p for p in s.outputs if p.suffix == ".png"]
+        if pngs:
+            lines.append("")
+            lines += [f"![{p.stem}]({p.relative_to(out).as_posix()})" for p in pngs]
+    return "\n".join(lines) + "\n"
+
+
+def run_demo(out_dir: str | Path = "runs/demo", *, scenes: int = 16, only: list[str] | None = None,
+             progress: Callable[[str], None] | None = None) -> DemoReport:
+    """Run the demo steps and write ``summary.md``; the folder is emptied first.
+
+    Args:
+        out_dir: where everything goes.
+        scenes: how many synthetic scenes to generate.
+        only: run just the steps whose name contains one of these words.
+        progress: called with each step's name before it runs (the CLI prints it).
+    Returns:
+        The report; ``report.ok`` is False when any step failed (each failure is in ``summary.md``).
+    """
+    out = Path(out_dir).resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    done: list[DemoStep] = []
+    t_all = time.perf_counter()
+    for name, fn in STEPS:
+        if only and not any(word.lower() in name.lower() for word in only):
+            continue
+        if progress is not None:
+            progress(name)
+        step = DemoStep(name)
+        t0 = time.perf_counter()
+        try:
+            fn(_Context(out, scenes, step))
+        except Exception as exc:  # a demo records a failed step and goes on with the others
+            step.error = "".join(traceback.format_exception_only(type(exc), exc)) + traceback.format_exc(limit=-3)
+            log.error("demo step %r failed: %s", name, exc)
+        step.seconds = time.perf_counter() - t0
+        done.append(step)
+    summary = out / "summary.md"
+    summary.write_text(_summary(done, out, time.perf_counter() - t_all), encoding="utf-8")
+    return DemoReport(out, done, summary)
