@@ -1,2 +1,59 @@
-"""vision — one offline-first computer-vision suite."""
+"""vision — one offline-first computer-vision suite.
+
+The public API is re-exported here explicitly. Names are loaded on first use, so ``import vision`` is cheap and
+has no side effects (no torch, OpenCV or ultralytics import, no files written, no network).
+
+Example:
+    >>> import vision
+    >>> img = vision.load_sample("astronaut")
+    >>> faces = vision.create_model("haar-face").predict(img)
+    >>> vision.annotate(img, faces).shape
+    (512, 512, 3)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+#: public name → module that defines it
+_EXPORTS: dict[str, str] = {
+    # results and errors
+    "Classification": "vision.types",
+    "Detections": "vision.types",
+    "Segmentation": "vision.types",
+    "VisionError": "vision.errors",
+    # image and video I/O
+    "read_image": "vision.io",
+    "write_image": "vision.io",
+    "VideoSource": "vision.io",
+    "VideoSink": "vision.io",
+    # models and weights
+    "register_model": "vision.models",
+    "create_model": "vision.models",
+    "list_models": "vision.models",
+    "resolve_weights": "vision.weights",
+    "list_weights": "vision.weights",
+    # data
+    "load_sample": "vision.data",
+    "make_scenes": "vision.data",
+    # drawing
+    "annotate": "vision.viz",
+}
+_RENAMED = {"resolve_weights": "resolve"}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'vision' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), _RENAMED.get(name, name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -19,6 +19,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+import pickle
 import re
 import tempfile
 import urllib.error
@@ -29,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from vision.errors import ChecksumError, ManifestError, UnknownModelError, WeightsNotFoundError
+from vision.errors import ChecksumError, ManifestError, UnknownModelError, WeightsError, WeightsNotFoundError
 
 __all__ = [
     "WeightsEntry",
@@ -347,7 +348,11 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, Any]:
         from safetensors.torch import load_file
 
         return load_file(str(p))
-    obj = torch.load(str(p), map_location="cpu", weights_only=True)
+    try:
+        obj = torch.load(str(p), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise WeightsError(f"{p}: refused to load — it holds Python objects other than tensors, and only "
+                           f"safetensors or weights-only torch files are accepted ({str(exc).splitlines()[0]})") from exc
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
