@@ -51,6 +51,8 @@ class DetectionDataset:
     root: Path
     classes: list[str]
     images: list[ImageRecord]
+    #: what a non-strict reader fixed or dropped (vision.data.formats.validation.Problem items)
+    problems: list[Any] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.images)
