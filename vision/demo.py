@@ -99,8 +99,7 @@ def step_scenes(ctx: _Context) -> None:
     ctx.save("scenes_ground_truth.png", tile(sheet, cols=4, cell=320))
     stats_dir = ctx.out / "scenes_stats"
     stats = dataset_stats(ds, plots_dir=stats_dir)
-    report = stats_dir / "report.md"
-    report.write_text(stats.to_markdown(), encoding="utf-8")
+    report = stats.write_markdown(stats_dir / "report.md")
     ctx.step.lines.append(f"EDA report: `{report.relative_to(ctx.out)}`")
     ctx.step.outputs += [report, ctx.out / "scenes", *sorted(stats_dir.glob("*.png"))]
 

@@ -1,0 +1,59 @@
+"""`vision demo` end to end, and the README's promise of exactly two set-up commands."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vision.demo import run_demo
+from vision.io import read_image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_demo_runs_every_step_and_writes_a_summary(tmp_path):
+    report = run_demo(tmp_path / "demo", scenes=4)
+    assert report.ok, [s.error for s in report.steps if s.error]
+    names = [s.name for s in report.steps]
+    assert any("face" in n for n in names) and any("people" in n for n in names) and any("scenes" in n for n in names)
+    summary = report.summary.read_text()
+    for step in report.steps:
+        assert step.name in summary
+    # every image linked from the summary exists and is a real picture
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", summary)
+    assert len(links) >= 10
+    for link in links:
+        img = read_image(report.out_dir / link)
+        assert img.shape[0] > 50 and img.std() > 5
+    # annotated faces differ from the plain photo where the box is drawn
+    plain = read_image(report.out_dir / "io" / "astronaut.png")
+    boxed = read_image(report.out_dir / "detect" / "faces_astronaut.png")
+    assert plain.shape == boxed.shape and np.abs(plain.astype(int) - boxed).sum() > 0
+
+
+def test_demo_only_filter_and_failure_is_recorded(tmp_path, monkeypatch):
+    from vision import demo
+
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(demo, "STEPS", (("weights", demo.step_weights), ("broken step", broken)))
+    report = run_demo(tmp_path / "d")
+    assert [s.ok for s in report.steps] == [True, False]
+    assert "RuntimeError: boom" in report.summary.read_text()
+    report = run_demo(tmp_path / "d", only=["weights"])
+    assert [s.name for s in report.steps] == ["weights"] and report.ok
+
+
+def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_second():
+    readme = (ROOT / "README.md").read_text()
+    setup = readme.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", setup, flags=re.S)
+    assert len(blocks) == 2, f"expected exactly two set-up commands, got {len(blocks)}"
+    commands = [b.strip() for b in blocks]
+    assert all("\n" not in c for c in commands)
+    assert "vision demo" in commands[0] and "pytest" in commands[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert commands[1] in ci, ".ci/run must run the README's test command"
