@@ -109,7 +109,7 @@ def cmd_make_scenes(args: argparse.Namespace) -> int:
 def cmd_data_stats(args: argparse.Namespace) -> int:
     from vision.data.stats import dataset_stats
 
-    stats = dataset_stats(args.path, format=args.format, plots_dir=args.plots)
+    stats = dataset_stats(args.path, format=args.format, plots_dir=args.plots, progress=True)
     if args.json:
         _print_json(stats.to_dict())
     else:
