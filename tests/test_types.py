@@ -112,3 +112,19 @@ def test_rle_matches_coco_convention():
     assert mask_to_rle(m) == {"size": [2, 2], "counts": [0, 2, 1, 1]}  # column order: 1, 1, 0, 1
     with pytest.raises(InputError, match="counts sum to 3, expected h×w = 4"):
         rle_to_mask({"size": [2, 2], "counts": [1, 2]})
+
+
+def test_merge_joins_name_tables_by_name():
+    faces = Detections([[0, 0, 5, 5]], [0.9], [0], names=["face"], image_shape=(10, 10))
+    people = Detections([[1, 1, 9, 9], [2, 2, 4, 4]], [0.8, 0.7], [1, 0], names=["face", "person"], image_shape=(10, 10))
+    m = Detections.merge([faces, people])
+    assert m.names == ("face", "person")
+    assert m.labels == ("face", "person", "face") and m.image_shape == (10, 10)
+    assert len(Detections.merge([])) == 0
+    assert Detections.merge([], image_shape=(3, 4)).image_shape == (3, 4)
+    with pytest.raises(ShapeError, match=r"one image size, got \[\(10, 10\), \(20, 20\)\]"):
+        Detections.merge([faces, Detections.empty(image_shape=(20, 20))])
+    masks = np.ones((1, 10, 10), bool)
+    both = Detections.merge([Detections([[0, 0, 5, 5]], [1], [0], masks=masks), Detections([[0, 0, 5, 5]], [1], [0], masks=masks)])
+    assert both.masks.shape == (2, 10, 10) and both.names == ("0",)
+    assert Detections.merge([faces, people]).masks is None

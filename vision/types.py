@@ -241,6 +241,42 @@ class Detections:
         b = np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
         return cls(b, scores, class_ids, **kwargs)
 
+    @classmethod
+    def merge(cls, results: Iterable["Detections"], *, image_shape: tuple[int, int] | None = None) -> "Detections":
+        """Join the detections of several models on one image into one result.
+
+        Class-name tables are joined by name (``face`` from one model and ``person`` from another become ids 0 and 1),
+        so one annotate call colours them apart and one JSON holds them all. Masks and track ids are kept only when
+        every input has them.
+        Raises:
+            ShapeError: the inputs refer to images of different sizes.
+        """
+        results = list(results)
+        shapes = {r.image_shape for r in results if r.image_shape is not None}
+        if image_shape is not None:
+            shapes.add(tuple(int(v) for v in image_shape))
+        if len(shapes) > 1:
+            raise ShapeError(f"Detections.merge: expected results for one image size, got {sorted(shapes)}")
+        names: list[str] = []
+        ids = []
+        for det in results:
+            remap = []
+            for label in (det.names or tuple(str(i) for i in range(int(det.class_ids.max(initial=-1)) + 1))):
+                if label not in names:
+                    names.append(label)
+                remap.append(names.index(label))
+            ids.append(np.asarray(remap, np.int64)[det.class_ids] if len(det) else np.zeros(0, np.int64))
+        every = bool(results)
+        masks = np.concatenate([r.masks for r in results]) if every and all(r.masks is not None for r in results) else None
+        tracks = (np.concatenate([r.track_ids for r in results])
+                  if every and all(r.track_ids is not None for r in results) else None)
+        return cls(
+            np.concatenate([np.zeros((0, 4), np.float32), *[r.xyxy for r in results]]),
+            np.concatenate([np.zeros(0, np.float32), *[r.scores for r in results]]),
+            np.concatenate([np.zeros(0, np.int64), *ids]),
+            names=tuple(names), masks=masks, track_ids=tracks, image_shape=next(iter(shapes), None),
+        )
+
     def __len__(self) -> int:
         return len(self.xyxy)
 

@@ -1,0 +1,143 @@
+"""apps/pages/1_Detect_faces_and_people.py through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import FileUploader
+
+from vision.data.samples import load_sample
+from vision.models import create_model
+from vision.types import Detections
+
+PAGE = Path(__file__).resolve().parents[2] / "apps" / "pages" / "1_Detect_faces_and_people.py"
+TIMEOUT = 30
+
+
+def run_page(**session) -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    for key, value in session.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@functools.cache
+def _predict(name: str, sample: str, options: tuple = ()) -> Detections:
+    return create_model(name, **dict(options)).predict(load_sample(sample))
+
+
+def expected(sample: str, **options) -> dict[str, Detections]:
+    """What the library itself finds with the page's default options (which are the library's defaults)."""
+    return {name: _predict(name, sample, tuple(sorted(options.get(name, {}).items())))
+            for name in ("haar-face", "hog-people")}
+
+
+def test_default_page_finds_the_astronaut_face_and_shows_the_table():
+    at = run_page()
+    assert_clean(at)
+    assert at.multiselect(key="detect.models").value == ["haar-face", "hog-people"]
+    assert at.slider(key="detect.min_score").value == 0.5
+    want = expected("astronaut")
+    table = at.dataframe[0].value
+    assert len(table) == sum(len(d) for d in want.values())
+    assert (table["label"] == "face").sum() == len(want["haar-face"]) >= 1
+    assert (table["label"] == "person").sum() == len(want["hog-people"])
+    faces = table[table["model"] == "haar-face"][["x1", "y1", "x2", "y2"]].to_numpy()
+    np.testing.assert_array_equal(faces, np.round(want["haar-face"].xyxy))
+    assert at.subheader[0].value == f"{len(table)} detections"
+    # one metric per detector: count and inference time
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["haar-face: face"].value == f"{len(want['haar-face'])} found"
+    assert metrics["hog-people: person"].value == f"{len(want['hog-people'])} found"
+    assert sum(bool(re.fullmatch(r"\d+ ms inference", c.value)) for c in at.caption) == 2
+    # downloads: the annotated PNG and the JSON
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download annotated PNG", "Download JSON"]
+    shown = json.loads(at.json[0].value)
+    merged = Detections.from_dict(shown)
+    assert merged.names == ("face", "person") and len(merged) == len(table)
+    assert merged.image_shape == (512, 512)
+
+
+def test_min_score_slider_filters_detections():
+    at = run_page()
+    at.slider(key="detect.min_score").set_value(1.0).run()
+    assert_clean(at)
+    assert len(at.dataframe[0].value) == 0 and at.subheader[0].value == "0 detections"
+    at.slider(key="detect.min_score").set_value(0.0).run()
+    assert_clean(at)
+    want = expected("astronaut", **{n: {"min_score": 0.0} for n in ("haar-face", "hog-people")})
+    assert len(at.dataframe[0].value) == sum(len(d) for d in want.values()) >= 1
+
+
+def test_haar_min_neighbors_reaches_the_detector():
+    at = run_page()
+    at.multiselect(key="detect.models").set_value(["haar-face"])
+    at.slider(key="haar.min_neighbors").set_value(0).run()
+    assert_clean(at)
+    loose = _predict("haar-face", "astronaut", (("min_neighbors", 0),))
+    strict = _predict("haar-face", "astronaut")
+    assert len(loose) > len(strict)  # the option matters on this photo, so the check below can fail
+    table = at.dataframe[0].value
+    assert len(table) == len(loose) and set(table["model"]) == {"haar-face"}
+
+
+def test_hog_max_side_reaches_the_detector():
+    at = run_page()
+    at.multiselect(key="detect.models").set_value(["hog-people"])
+    at.slider(key="hog.max_side").set_value(800).run()
+    assert_clean(at)
+    big = _predict("hog-people", "astronaut", (("max_side", 800),))
+    assert len(big) != len(_predict("hog-people", "astronaut"))
+    assert len(at.dataframe[0].value) == len(big)
+
+
+def test_switching_samples_and_the_shared_choice():
+    at = run_page(**{"vision_app.sample": "grace_hopper"})  # as if picked on the Home page
+    assert_clean(at)
+    assert at.selectbox(key="detect.sample").value == "grace_hopper"
+    want = expected("grace_hopper")
+    assert len(at.dataframe[0].value) == sum(len(d) for d in want.values()) >= 1
+    at.selectbox(key="detect.sample").set_value("rocket").run()
+    assert_clean(at)
+    want = expected("rocket")
+    table = at.dataframe[0].value
+    assert list(table["label"]) == ["face"] * len(want["haar-face"]) + ["person"] * len(want["hog-people"])
+    assert at.image[0].captions[0].startswith("rocket")
+    assert at.session_state["vision_app.sample"] == "rocket"
+
+
+def test_no_detector_chosen_asks_for_one():
+    at = run_page()
+    at.multiselect(key="detect.models").set_value([]).run()
+    assert_clean(at)
+    assert not at.dataframe and "at least one detector" in at.info[0].value
+
+
+@pytest.mark.skipif(not hasattr(FileUploader, "upload"), reason="this Streamlit's AppTest cannot upload files")
+def test_uploads_good_and_bad():
+    at = run_page()
+    photo = load_sample("grace_hopper")
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, format="PNG")
+    at.file_uploader(key="detect.upload").set_value(("hopper.png", buf.getvalue(), "image/png")).run()
+    assert_clean(at)
+    assert "hopper.png" in at.image[0].captions[0]
+    assert len(at.dataframe[0].value) == sum(len(d) for d in expected("grace_hopper").values())
+    at.file_uploader(key="detect.upload").set_value(("broken.jpg", b"\xff\xd8\xff\xe0 not really", "image/jpeg")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "broken.jpg" in at.error[0].value
+    assert not at.dataframe and not at.image
