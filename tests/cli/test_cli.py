@@ -65,6 +65,10 @@ def test_make_scenes_and_stats(tmp_path, capsys):
     assert main(["data", "make-scenes", str(out_dir), "-n", "4", "--size", "160", "--formats", "coco,yolo"]) == 0
     assert "4 scenes" in capsys.readouterr().out
     assert (out_dir / "images").is_dir()
+    assert main(["data", "make-scenes", str(out_dir), "-n", "2", "--size", "160"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["data", "make-scenes", str(out_dir), "-n", "4", "--size", "160", "--formats", "coco", "--overwrite"]) == 0
+    capsys.readouterr()
     assert main(["data", "stats", str(out_dir), "--format", "coco", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert json.dumps(stats)  # JSON-able

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vision.data.samples import load_sample
+from vision.data import load_sample
 from vision.errors import DTypeError, InputError, ShapeError, SourceNotFoundError
 from vision.models import create_model
 from vision.types import Detections
@@ -48,7 +48,7 @@ def test_bus_has_two_frontal_faces_and_three_people(faces):
 
 
 def test_predict_accepts_paths_and_rejects_bad_input(faces, tmp_path):
-    from vision.data.samples import sample_path
+    from vision.data import sample_path
 
     assert len(faces.predict(sample_path("grace_hopper"))) == 1
     with pytest.raises(SourceNotFoundError, match="nope.jpg"):

@@ -99,7 +99,8 @@ def cmd_make_scenes(args: argparse.Namespace) -> int:
 
     config = SceneConfig(image_size=(args.size, args.size))
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    ds = make_scenes(args.out, n=args.n, seed=args.seed, config=config, formats=formats, progress=True)
+    ds = make_scenes(args.out, n=args.n, seed=args.seed, config=config, formats=formats, overwrite=args.overwrite,
+                     progress=True)
     objects = sum(len(r.objects) for r in ds.images)
     print(f"{len(ds)} scenes, {objects} objects, classes: {', '.join(ds.classes)}")
     print(f"written to {Path(args.out).resolve()} ({', '.join(formats)})")
@@ -163,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--size", type=int, default=320, help="image side in pixels (default 320)")
     s.add_argument("--formats", default="coco,yolo,voc", help="comma list of coco, yolo, voc")
+    s.add_argument("--overwrite", action="store_true", help="replace a scenes dataset already in OUT_DIR")
     s.set_defaults(func=cmd_make_scenes)
     s = d.add_parser("stats", help="EDA report of a dataset folder (COCO / YOLO / VOC / image folder)")
     s.add_argument("path", metavar="PATH")

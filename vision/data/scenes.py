@@ -253,7 +253,7 @@ def _check_target(out_dir: Path, overwrite: bool) -> None:
     if not out_dir.is_dir() or not any(out_dir.iterdir()):
         return
     if not overwrite:
-        raise DatasetError(f"out_dir: {out_dir} already holds files; pass overwrite=True to replace a scenes "
+        raise DatasetError(f"out_dir: {out_dir} already holds files; pass overwrite=True (CLI: --overwrite) to replace a scenes "
                            "dataset there, or choose an empty folder")
     card = out_dir / "dataset.yaml"
     ours = False

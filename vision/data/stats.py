@@ -17,7 +17,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -301,7 +301,7 @@ def _load(source: Any, fmt: str | None) -> tuple[DetectionDataset | Classificati
     raise InputError(f"format: expected 'coco', 'yolo', 'voc', 'imagefolder' or 'csv', got {fmt!r}")
 
 
-def _scan(files: list[tuple[str, Path]], stats: DatasetStats) -> dict[str, tuple[int, int]]:
+def _scan(files: Iterable[tuple[str, Path]], stats: DatasetStats) -> dict[str, tuple[int, int]]:
     """Hash and decode every file; fill duplicates, corrupt, modes; return the readable sizes by display name."""
     by_hash: dict[str, list[str]] = {}
     sizes: dict[str, tuple[int, int]] = {}
@@ -374,7 +374,7 @@ def _detection_stats(ds: DetectionDataset, source: str, *, progress: bool) -> Da
             stats.corrupt.append({"file": p.image or p.file,
                                   "reason": "missing file" if p.kind == "missing_image" else "unreadable header"})
     files = [(rec.file_name, root / rec.file_name) for rec in ds.images]
-    sizes = _scan(list(_progress(files, progress, "scanning images")), stats)
+    sizes = _scan(_progress(files, progress, "scanning images"), stats)
     w, h, per_image, rel_w, rel_h, area, img_area = [], [], [], [], [], [], []
     for rec in ds.images:
         sz = sizes.get(rec.file_name)
@@ -420,7 +420,7 @@ def _classification_stats(table: ClassificationTable, source: str, *, progress: 
     if common in table.paths:  # a single file
         common = common.parent
     files = [(Path(os.path.relpath(p, common)).as_posix(), p) for p in table.paths]
-    sizes = _scan(list(_progress(files, progress, "scanning images")), stats)
+    sizes = _scan(_progress(files, progress, "scanning images"), stats)
     stats.widths = np.asarray([s[0] for s in sizes.values()], np.int64)
     stats.heights = np.asarray([s[1] for s in sizes.values()], np.int64)
     return stats
