@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from vision.data.samples import load_sample, sample_names, samples
+from vision.data.photos import load_sample, sample_names, samples
 from vision.errors import VisionError
 from vision.io import read_image
 

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from vision.data.samples import load_sample
+from vision.data.photos import load_sample
 from vision.io import read_image, write_image
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import FileUploader
 
-from vision.data.samples import load_sample
+from vision.data.photos import load_sample
 from vision.models import create_model
 from vision.types import Detections
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vision.data.samples import load_sample
+from vision.data.photos import load_sample
 from vision.errors import ImageDecodeError, ImageTooLargeError
 
 APPS = Path(__file__).resolve().parents[2] / "apps"

@@ -4,8 +4,8 @@ Importing this package is light: numpy and the suite's own modules, no torch, Op
 scikit-learn (those load inside the functions that need them).
 
 * :mod:`vision.data.records` — :class:`DetectionDataset`, :class:`ImageRecord`, :class:`ObjectAnnotation`.
-* :mod:`vision.data.samples` — offline photos: :func:`load_sample`, :func:`sample_names`, :func:`sample_path`,
-  :func:`lfw_subset` (the catalogue itself is ``vision.data.samples.samples()``).
+* :mod:`vision.data.photos` — offline photos: :func:`load_sample`, :func:`sample_names`, :func:`sample_path`,
+  :func:`lfw_subset`, and the catalogue :func:`samples`.
 * :mod:`vision.data.mnist` — :func:`load_digits_dataset`, :func:`load_fashion_mnist`, :func:`read_idx`.
 * :mod:`vision.data.scenes` — :class:`SceneConfig`, :func:`make_scene`, :func:`make_scenes`.
 * :mod:`vision.data.formats` — COCO / YOLO / VOC readers and writers, validation, classification folders / CSV.
@@ -42,7 +42,7 @@ from vision.data.mnist import (
     read_idx,
 )
 from vision.data.records import DetectionDataset, ImageRecord, ObjectAnnotation
-from vision.data.samples import SampleInfo, lfw_subset, load_sample, sample_names, sample_path
+from vision.data.photos import SampleInfo, lfw_subset, load_sample, sample_names, sample_path, samples
 from vision.data.scenes import (
     ALL_CLASSES,
     DEFAULT_CLASSES,
@@ -68,7 +68,7 @@ __all__ = [
     # records
     "DetectionDataset", "ImageRecord", "ObjectAnnotation",
     # samples
-    "SampleInfo", "load_sample", "sample_names", "sample_path", "lfw_subset",
+    "SampleInfo", "samples", "load_sample", "sample_names", "sample_path", "lfw_subset",
     # mnist
     "FASHION_MNIST_CLASSES", "load_digits_dataset", "load_fashion_mnist", "fashion_mnist_available", "read_idx",
     # scenes

@@ -34,7 +34,7 @@ _TEXT_CHARS = "ACEFHKMNPRUVWXYacdefhkmnprtuvwxy"  # letters only, none that read
 @functools.lru_cache(maxsize=64)
 def _photo(name: str, max_side: int) -> np.ndarray:
     """A sample photo, downscaled (area) so its longer side is at most ``max_side``."""
-    from vision.data.samples import load_sample
+    from vision.data.photos import load_sample
 
     img = load_sample(name)
     scale = max_side / max(img.shape[:2])

@@ -3,7 +3,7 @@
 The training ground for the suite's own detectors (YOLO, Faster R-CNN) and segmenters (FCN, Mask R-CNN):
 no COCO-trained weights exist offline, so we draw scenes whose ground truth is exact by construction.
 
-Each scene is a background (a random crop of an offline photo from :mod:`vision.data.samples`, or a procedural
+Each scene is a background (a random crop of an offline photo from :mod:`vision.data.photos`, or a procedural
 texture), non-class clutter (lines, blobs, letters, bars), then 1–6 objects pasted with anti-aliased edges:
 geometric shapes (solid, gradient, striped, noisy, shaded, outlined fills) and glyph sprites (scikit-learn's
 digits; Fashion-MNIST items when the Debian package is installed). Later objects occlude earlier ones; an
@@ -102,7 +102,7 @@ class SceneConfig:
         min_visible_pixels: an object must keep at least this many visible mask pixels.
         distractors: how many non-class clutter items (lines, blobs, letters, bars) per image.
         photo_background: probability that the background is a photo crop rather than a procedural texture.
-        backgrounds: names of offline photos (:func:`vision.data.samples.sample_names`) used as backgrounds.
+        backgrounds: names of offline photos (:func:`vision.data.photos.sample_names`) used as backgrounds.
         brightness, contrast, gamma: global lighting (brightness is added as a fraction of full scale).
         color_cast: per-channel additive shift, fraction of full scale (a white-balance error).
         shading: probability of a vignette, light gradient or soft shadow.
@@ -159,7 +159,7 @@ class SceneConfig:
             raise InputError(f"min_visible_pixels: expected an integer ≥ 1, got {self.min_visible_pixels!r}")
         set_("distractors", _pair(self.distractors, "distractors", int, 0, 1000))
         set_("photo_background", _fraction(self.photo_background, "photo_background"))
-        from vision.data.samples import sample_names
+        from vision.data.photos import sample_names
 
         backgrounds = (self.backgrounds,) if isinstance(self.backgrounds, str) else tuple(self.backgrounds)
         known = sample_names()
@@ -270,7 +270,7 @@ def _check_target(out_dir: Path, overwrite: bool) -> None:
 
 
 def _card(ds: DetectionDataset, cfg: SceneConfig, seed: int, exports: dict[str, str]) -> dict[str, Any]:
-    from vision.data.samples import samples
+    from vision.data.photos import samples
 
     groups: dict[str, int] = {}
     per_class = [0] * len(ds.classes)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from vision.data.samples import SampleInfo, lfw_subset, load_sample, sample_names, sample_path, samples
+from vision.data.photos import SampleInfo, lfw_subset, load_sample, sample_names, sample_path, samples
 from vision.errors import InputError
 
 EXPECTED = {
@@ -97,7 +97,7 @@ def test_loading_ultralytics_assets_does_not_import_ultralytics():
     code = (
         "import os, sys\n"
         "before = os.environ.get('OMP_NUM_THREADS')\n"
-        "from vision.data.samples import load_sample, sample_path\n"
+        "from vision.data.photos import load_sample, sample_path\n"
         "load_sample('bus'); load_sample('zidane'); sample_path('bus')\n"
         "assert 'ultralytics' not in sys.modules, 'ultralytics was imported'\n"
         "assert os.environ.get('OMP_NUM_THREADS') == before\n"

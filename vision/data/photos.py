@@ -4,7 +4,7 @@ Every photo here is on disk once the suite's dependencies are installed, so demo
 generator (:mod:`vision.data.scenes`) can use real pictures without a download.
 
 Example:
-    >>> from vision.data.samples import load_sample, samples
+    >>> from vision.data.photos import load_sample, samples
     >>> load_sample("coffee").shape
     (400, 600, 3)
     >>> sorted(samples())[:3]
