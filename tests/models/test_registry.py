@@ -21,12 +21,11 @@ def test_unknown_model_suggests():
 
 @pytest.fixture
 def clean_registry():
-    from vision.models import registry
+    from vision.models.registry import MODELS
 
-    before = dict(registry._REGISTRY)
+    before = MODELS.snapshot()
     yield
-    registry._REGISTRY.clear()
-    registry._REGISTRY.update(before)
+    MODELS.restore(before)
 
 
 def test_register_rejects_duplicates_and_bad_tasks(clean_registry):
