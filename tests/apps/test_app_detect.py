@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import functools
-import io
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-from streamlit.testing.v1 import AppTest
+from app_support import DETECT_PAGE, assert_clean, encode, run_app
 from streamlit.testing.v1.element_tree import FileUploader
 
 from vision.data.photos import load_sample
 from vision.models import create_model
 from vision.types import Detections
-
-PAGE = Path(__file__).resolve().parents[2] / "apps" / "pages" / "1_Detect_faces_and_people.py"
-TIMEOUT = 30
-
-
-def run_page(**session) -> AppTest:
-    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
-    for key, value in session.items():
-        at.session_state[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 @functools.cache
@@ -46,7 +28,7 @@ def expected(sample: str, **options) -> dict[str, Detections]:
 
 
 def test_default_page_finds_the_astronaut_face_and_shows_the_table():
-    at = run_page()
+    at = run_app(DETECT_PAGE)
     assert_clean(at)
     assert at.multiselect(key="detect.models").value == ["haar-face", "hog-people"]
     assert at.slider(key="detect.min_score").value == 0.5
@@ -73,7 +55,7 @@ def test_default_page_finds_the_astronaut_face_and_shows_the_table():
 
 
 def test_min_score_slider_filters_detections():
-    at = run_page()
+    at = run_app(DETECT_PAGE)
     at.slider(key="detect.min_score").set_value(1.0).run()
     assert_clean(at)
     assert len(at.dataframe[0].value) == 0 and at.subheader[0].value == "0 detections"
@@ -84,7 +66,7 @@ def test_min_score_slider_filters_detections():
 
 
 def test_haar_min_neighbors_reaches_the_detector():
-    at = run_page()
+    at = run_app(DETECT_PAGE)
     at.multiselect(key="detect.models").set_value(["haar-face"])
     at.slider(key="haar.min_neighbors").set_value(0).run()
     assert_clean(at)
@@ -96,7 +78,7 @@ def test_haar_min_neighbors_reaches_the_detector():
 
 
 def test_hog_max_side_reaches_the_detector():
-    at = run_page()
+    at = run_app(DETECT_PAGE)
     at.multiselect(key="detect.models").set_value(["hog-people"])
     at.slider(key="hog.max_side").set_value(800).run()
     assert_clean(at)
@@ -106,7 +88,7 @@ def test_hog_max_side_reaches_the_detector():
 
 
 def test_switching_samples_and_the_shared_choice():
-    at = run_page(**{"vision_app.sample": "grace_hopper"})  # as if picked on the Home page
+    at = run_app(DETECT_PAGE, **{"vision_app.sample": "grace_hopper"})  # as if picked on the Home page
     assert_clean(at)
     assert at.selectbox(key="detect.sample").value == "grace_hopper"
     want = expected("grace_hopper")
@@ -121,7 +103,7 @@ def test_switching_samples_and_the_shared_choice():
 
 
 def test_no_detector_chosen_asks_for_one():
-    at = run_page()
+    at = run_app(DETECT_PAGE)
     at.multiselect(key="detect.models").set_value([]).run()
     assert_clean(at)
     assert not at.dataframe and "at least one detector" in at.info[0].value
@@ -129,11 +111,9 @@ def test_no_detector_chosen_asks_for_one():
 
 @pytest.mark.skipif(not hasattr(FileUploader, "upload"), reason="this Streamlit's AppTest cannot upload files")
 def test_uploads_good_and_bad():
-    at = run_page()
+    at = run_app(DETECT_PAGE)
     photo = load_sample("grace_hopper")
-    buf = io.BytesIO()
-    Image.fromarray(photo).save(buf, format="PNG")
-    at.file_uploader(key="detect.upload").set_value(("hopper.png", buf.getvalue(), "image/png")).run()
+    at.file_uploader(key="detect.upload").set_value(("hopper.png", encode(photo, "PNG"), "image/png")).run()
     assert_clean(at)
     assert "hopper.png" in at.image[0].captions[0]
     assert len(at.dataframe[0].value) == sum(len(d) for d in expected("grace_hopper").values())

@@ -4,54 +4,22 @@ from __future__ import annotations
 
 import io
 import json
-import struct
-import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
+from app_support import HOME, assert_clean, encode, png_header_only, run_app, truncated
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import FileUploader
 
 from vision.data.photos import load_sample
 from vision.models import create_model
 
-HOME = Path(__file__).resolve().parents[2] / "apps" / "Home.py"
-TIMEOUT = 30  # the first run imports torch and OpenCV for the sidebar; later runs take well under a second
-
 needs_upload = pytest.mark.skipif(not hasattr(FileUploader, "upload"),
                                   reason="this Streamlit's AppTest cannot set a file_uploader's value")
 
 
-def encode(image: np.ndarray, fmt: str) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format=fmt)
-    return buf.getvalue()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IEND", b""))
-
-
-def run_home(**session) -> AppTest:
-    at = AppTest.from_file(str(HOME), default_timeout=TIMEOUT)
-    for key, value in session.items():
-        at.session_state[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
 def test_default_sample_renders_with_a_face_and_no_clicks():
-    at = run_home()
+    at = run_app(HOME)
     assert_clean(at)
     assert at.title[0].value.startswith("vision")
     assert at.selectbox(key="home.sample").value == "astronaut"
@@ -68,7 +36,7 @@ def test_default_sample_renders_with_a_face_and_no_clicks():
 
 
 def test_switching_samples_runs_the_model_on_the_new_photo():
-    at = run_home()
+    at = run_app(HOME)
     at.selectbox(key="home.sample").set_value("grace_hopper").run()
     assert_clean(at)
     expected = create_model("haar-face").predict(load_sample("grace_hopper"))
@@ -83,14 +51,14 @@ def test_switching_samples_runs_the_model_on_the_new_photo():
 
 
 def test_a_sample_chosen_on_another_page_is_shown():
-    at = run_home(**{"vision_app.sample": "rocket"})
+    at = run_app(HOME, **{"vision_app.sample": "rocket"})
     assert_clean(at)
     assert at.selectbox(key="home.sample").value == "rocket"
     assert at.image[0].captions[0].startswith("rocket")
 
 
 def test_switching_the_model():
-    at = run_home()
+    at = run_app(HOME)
     at.selectbox(key="home.model").set_value("hog-people").run()
     assert_clean(at)
     table = at.dataframe[0].value
@@ -100,7 +68,7 @@ def test_switching_the_model():
 
 
 def test_sidebar_shows_versions_offline_status_and_weights():
-    at = run_home()
+    at = run_app(HOME)
     assert_clean(at)
     text = "\n".join(m.value for m in at.sidebar.markdown)
     assert "torch" in text and "OpenCV" in text and "vision" in text
@@ -111,7 +79,7 @@ def test_sidebar_shows_versions_offline_status_and_weights():
 @needs_upload
 def test_a_good_upload_replaces_the_sample():
     photo = load_sample("grace_hopper")
-    at = run_home()
+    at = run_app(HOME)
     at.file_uploader(key="home.upload").set_value(("admiral.jpg", encode(photo, "JPEG"), "image/jpeg")).run()
     assert_clean(at)
     caption = at.image[0].captions[0]
@@ -124,21 +92,16 @@ def test_a_good_upload_replaces_the_sample():
     assert "astronaut" in at.image[0].captions[0]
 
 
-def _truncated(fmt: str) -> bytes:
-    data = encode(load_sample("astronaut"), fmt)
-    return data[: len(data) // 2]
-
-
 @needs_upload
 @pytest.mark.parametrize("name, data, message", [
     ("empty.png", b"", "empty.png is empty (0 bytes)"),
     ("notes.png", b"these are my notes, not a picture\n" * 20, "notes.png is not an image"),
-    ("half.png", _truncated("PNG"), "half.png"),
-    ("half.jpg", _truncated("JPEG"), "half.jpg"),
+    ("half.png", truncated("PNG"), "half.png"),
+    ("half.jpg", truncated("JPEG"), "half.jpg"),
     ("bomb.png", png_header_only(10_000, 10_000), "bomb.png has 10000×10000 = 100,000,000 pixels"),
 ], ids=["zero-byte", "not-an-image", "truncated-png", "truncated-jpeg", "huge"])
 def test_a_bad_upload_shows_the_library_message_and_no_traceback(name, data, message):
-    at = run_home()
+    at = run_app(HOME)
     at.file_uploader(key="home.upload").set_value((name, data, "application/octet-stream")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.error) == 1

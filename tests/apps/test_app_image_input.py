@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import io
-import struct
 import sys
-import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from app_support import APPS, encode, png_header_only, truncated
 
 from vision.data.photos import load_sample
 from vision.errors import ImageDecodeError, ImageTooLargeError
-
-APPS = Path(__file__).resolve().parents[2] / "apps"
 
 
 @pytest.fixture(scope="module")
@@ -27,21 +21,6 @@ def image_input():
         return importlib.import_module("image_input")
     finally:
         sys.path.remove(str(APPS))
-
-
-def encode(image: np.ndarray, fmt: str) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format=fmt)
-    return buf.getvalue()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header announces width×height pixels but holds no pixel data (a decompression-bomb probe)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
 
 
 @pytest.mark.parametrize("suffix, fmt", [("png", "PNG"), ("jpg", "JPEG"), ("jpeg", "JPEG"), ("bmp", "BMP"),
@@ -67,21 +46,11 @@ def test_gray_and_rgba_uploads_become_rgb(image_input):
     assert image_input.decode_upload(encode(rgba, "PNG"), name="rgba.png").shape == (8, 8, 3)
 
 
-def _truncated_png() -> bytes:
-    data = encode(load_sample("astronaut"), "PNG")
-    return data[: len(data) // 2]
-
-
-def _truncated_jpeg() -> bytes:
-    data = encode(load_sample("astronaut"), "JPEG")
-    return data[: len(data) // 2]
-
-
 BAD_UPLOADS = {
     "zero-byte": ("empty.png", b"", ImageDecodeError, "empty (0 bytes)"),
     "not an image": ("notes.png", b"these are my notes, not a picture\n" * 20, ImageDecodeError, "not an image"),
-    "truncated png": ("half.png", _truncated_png(), ImageDecodeError, "half.png"),
-    "truncated jpeg": ("half.jpg", _truncated_jpeg(), ImageDecodeError, "half.jpg"),
+    "truncated png": ("half.png", truncated("PNG"), ImageDecodeError, "half.png"),
+    "truncated jpeg": ("half.jpg", truncated("JPEG"), ImageDecodeError, "half.jpg"),
     "huge": ("bomb.png", png_header_only(10_000, 10_000), ImageTooLargeError, "100,000,000"),
 }
 

@@ -244,11 +244,16 @@ def assert_no_error(state: dict, png: Path) -> None:
     assert "Traceback" not in state["text"]
 
 
-def test_home_page_shows_the_sample_with_its_face_box(server, browser, tmp_path):
-    b = browser(window=(1280, 900))
-    state = b.open(f"{server}/")
-    shot = b.screenshot(png := tmp_path / "home.png")
+def open_and_shoot(b: Browser, url: str, png: Path) -> tuple[dict, np.ndarray, Path]:
+    """Load ``url``, take its screenshot into ``png`` and check the page shows no error: (state, shot, png)."""
+    state = b.open(url)
+    shot = b.screenshot(png)
     assert_no_error(state, png)
+    return state, shot, png
+
+
+def test_home_page_shows_the_sample_with_its_face_box(server, browser, tmp_path):
+    state, shot, png = open_and_shoot(browser(window=(1280, 900)), f"{server}/", tmp_path / "home.png")
     assert "vision — computer vision, offline" in state["text"]
     assert "1 detection" in state["text"] and "VISION_OFFLINE=1" in state["text"]
     assert shot.shape == (900, 1280, 3)
@@ -257,10 +262,8 @@ def test_home_page_shows_the_sample_with_its_face_box(server, browser, tmp_path)
 
 
 def test_detect_page_shows_faces_and_people(server, browser, tmp_path):
-    b = browser(window=(1280, 1100))
-    state = b.open(f"{server}/Detect_faces_and_people")
-    shot = b.screenshot(png := tmp_path / "detect.png")
-    assert_no_error(state, png)
+    state, shot, png = open_and_shoot(browser(window=(1280, 1100)), f"{server}/Detect_faces_and_people",
+                                      tmp_path / "detect.png")
     assert "Detect faces and people" in state["text"]
     assert re.search(r"\b3 detections\b", state["text"]), state["text"]  # astronaut: 1 face + 2 people
     assert "Download annotated PNG" in state["text"] and "Download JSON" in state["text"]
