@@ -35,9 +35,9 @@ class Registry(Generic[T]):
 
     def _load(self) -> None:
         if not self._loaded:
-            self._loaded = True
             for module in self.modules:
                 importlib.import_module(module)
+            self._loaded = True
 
     def get(self, name: str) -> T:
         """The item called ``name``; an unknown name raises an error that suggests close names."""

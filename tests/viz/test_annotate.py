@@ -44,7 +44,7 @@ def test_classification_panel_and_bad_types():
     img = np.zeros((100, 200, 3), np.uint8)
     out = annotate(img, Classification([1, 0], [0.7, 0.3], names=["cat", "dog"]))
     assert out[:40].any() and not out[80:].any()
-    with pytest.raises(InputError, match="expected Detections, Segmentation or Classification, got dict"):
+    with pytest.raises(InputError, match="expected Detections, Segmentation, Classification, Lines, Circles, Regions or Warped, got dict"):
         annotate(img, {"boxes": []})
     with pytest.raises(InputError, match="mask_alpha"):
         annotate(img, Classification([0], [1.0]), mask_alpha=2)
@@ -57,3 +57,21 @@ def test_tile_layout():
     assert sheet.shape == (2 * 64 + 3 * 2, 2 * 64 + 3 * 2, 3)
     with pytest.raises(InputError, match="at least one image"):
         tile([])
+
+
+def test_classic_results_are_drawn():
+    from vision.classic.results import Circles, Lines, Regions, Warped
+
+    img = np.zeros((100, 100, 3), np.uint8)
+    out = annotate(img, Lines([[0, 50, 99, 50]], [50], [np.pi / 2], [10], image_shape=(100, 100)))
+    assert tuple(out[50, 50]) == color_for(0) and not out[10].any()
+    out = annotate(img, Circles([[50, 50]], [20], [1.0], image_shape=(100, 100)))
+    assert out[50, 70].any() and not out[50, 60].any() and out[50, 50].any()  # rim and centre dot, not between
+    labels = np.zeros((100, 100), np.int32)
+    labels[10:30, 10:30] = 1
+    out = annotate(img, Regions(labels, [400], [[10, 10, 30, 30]], [[19.5, 19.5]]), mask_alpha=1.0)
+    assert tuple(out[28, 15]) == color_for(0) and not out[80, 80].any()  # below the "1 regions" label
+    warped = np.full((20, 30, 3), 7, np.uint8)
+    assert np.array_equal(annotate(img, Warped(warped, np.eye(3))), warped)
+    with pytest.raises(InputError, match="region labels are 100×100, expected the image size 50×50"):
+        annotate(np.zeros((50, 50, 3), np.uint8), Regions(labels, [400], [[10, 10, 30, 30]], [[19.5, 19.5]]))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from vision.errors import VisionError
+from vision.errors import InputError, VisionError
 
 log = logging.getLogger("vision.cli")
 
@@ -127,6 +127,75 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------------------ classic ops
+def _ops_list(category: str | None) -> int:
+    from vision.classic import get_op, list_ops
+
+    for name in list_ops(category):
+        spec = get_op(name)
+        params = ", ".join(f"{p.name}={p.default!r}" for p in spec.params)
+        print(f"{name:<22} {spec.category:<11} {spec.summary}")
+        if params:
+            print(f"{'':<34} {params}")
+    return 0
+
+
+def _parse_op_args(spec, words: list[str]) -> tuple[list[str], dict]:
+    """Split ``IMAGE --param value ...`` into positional words and typed parameters."""
+    positional, params = [], {}
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w.startswith("--"):
+            key = w[2:].replace("-", "_")
+            if "=" in key:
+                key, text = key.split("=", 1)
+            else:
+                if i + 1 >= len(words):
+                    raise InputError(f"--{key}: expected a value after it")
+                i += 1
+                text = words[i]
+            params[key] = spec.param(key).parse(text)
+        else:
+            positional.append(w)
+        i += 1
+    return positional, params
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    from vision.classic import get_op
+    from vision.classic.pipeline import Pipeline, Step
+    from vision.io import read_image, write_image
+
+    if args.action == "list":
+        return _ops_list(args.category)
+    if args.action == "run":
+        if not args.rest:
+            raise InputError("vision ops run: expected PIPELINE (a .yaml/.json file or an example name) and IMAGES")
+        source, *images = args.rest
+        pipe = Pipeline.load(source) if Path(source).suffix.lower() in (".yaml", ".yml", ".json") else Pipeline.example(source)
+        if not images:
+            raise InputError("vision ops run: expected at least one image, folder or glob after the pipeline")
+        summary = pipe.run_many(images, args.output or "runs/ops", progress=True)
+        print(f"{summary['ok']} done, {summary['failed']} failed; results in {summary['results']}")
+        return 0 if summary["failed"] == 0 else 1
+    spec = get_op(args.action)
+    positional, params = _parse_op_args(spec, args.rest)
+    if len(positional) != 1:
+        raise InputError(f"vision ops {spec.name}: expected one IMAGE, got {positional or 'none'}")
+    src = Path(positional[0])
+    result = Pipeline([Step(spec.name, params)]).run(read_image(src))
+    out = write_image(args.output or f"{src.stem}_{spec.name}.png", result.output_image)
+    answer = result.steps[0].to_dict()
+    if args.json:
+        _print_json({**answer, "output": str(out)})
+    else:
+        r = answer["result"]
+        extra = f", {r['count']} found" if "count" in r else ""
+        print(f"{spec.name}: {answer['seconds'] * 1000:.1f} ms{extra} → {out}")
+    return 0
+
+
 # ------------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vision", description="Offline-first computer vision: classic ops, training, "
@@ -172,6 +241,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--plots", metavar="DIR", help="write PNG plots here")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_data_stats)
+
+    s = sub.add_parser("ops", help="classic image ops: list | OP IMAGE [--param value ...] | run PIPELINE IMAGES...",
+                       description="vision ops list [--category C]\n"
+                                   "vision ops OP IMAGE [--param value ...] [-o out.png] [--json]\n"
+                                   "vision ops run PIPELINE.yaml|EXAMPLE IMAGES... [-o DIR]",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("action", metavar="list|run|OP")
+    s.add_argument("-o", "--output", help="output image (OP) or folder (run; default runs/ops)")
+    s.add_argument("--category", help="with list: only this category")
+    s.add_argument("--json", action="store_true", help="with OP: print the result as JSON")
+    s.add_argument("rest", nargs=argparse.REMAINDER, metavar="ARGS")
+    s.set_defaults(func=cmd_ops)
 
     m = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True, metavar="ACTION")
     s = m.add_parser("list", help="registered models")

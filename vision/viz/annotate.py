@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from vision.classic.results import Circles, Lines, Regions, Warped
 from vision.errors import InputError
 from vision.types import Classification, Detections, Segmentation
 
@@ -110,13 +111,55 @@ def _draw_classification(canvas: np.ndarray, cls: Classification, *, show_score:
         _label(canvas, text, 4, 4 + (row + 1) * step, color_for(int(cid)), scale)
 
 
-def annotate(image: Any, result: Detections | Segmentation | Classification, *, mask_alpha: float = 0.45,
+def _draw_lines(canvas: np.ndarray, lines: Lines) -> None:
+    import cv2
+
+    thick = max(2, round(min(canvas.shape[:2]) / 300))
+    for i, (x1, y1, x2, y2) in enumerate(lines.segments):
+        cv2.line(canvas, (round(float(x1)), round(float(y1))), (round(float(x2)), round(float(y2))), color_for(i), thick,
+                 cv2.LINE_AA)
+
+
+def _draw_circles(canvas: np.ndarray, circles: Circles) -> None:
+    import cv2
+
+    thick = max(2, round(min(canvas.shape[:2]) / 300))
+    for i, ((x, y), r) in enumerate(zip(circles.centers, circles.radii)):
+        centre = (round(float(x)), round(float(y)))
+        cv2.circle(canvas, centre, max(1, round(float(r))), color_for(i), thick, cv2.LINE_AA)
+        cv2.circle(canvas, centre, thick, color_for(i), -1, cv2.LINE_AA)
+
+
+def _draw_regions(canvas: np.ndarray, regions: Regions, *, mask_alpha: float) -> None:
+    import cv2
+
+    if regions.labels.shape != canvas.shape[:2]:
+        raise InputError(f"region labels are {regions.labels.shape[0]}×{regions.labels.shape[1]}, expected the image "
+                         f"size {canvas.shape[0]}×{canvas.shape[1]}")
+    if len(regions):
+        lut = np.array([(0, 0, 0)] + [color_for(i) for i in range(int(regions.labels.max()))], dtype=np.uint8)
+        colored = lut[regions.labels]
+        paint = regions.labels > 0
+        blended = cv2.addWeighted(colored, mask_alpha, canvas, 1 - mask_alpha, 0)
+        canvas[paint] = blended[paint]
+    thick = max(1, round(min(canvas.shape[:2]) / 400))
+    for i, box in enumerate(regions.boxes):
+        x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+        cv2.rectangle(canvas, (x1, y1), (x2 - 1, y2 - 1), color_for(i), thick)
+    scale = _scale_for(canvas)
+    text_h = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][1]
+    _label(canvas, f"{len(regions)} region{'' if len(regions) == 1 else 's'}", 4, text_h + 12, (40, 40, 40), scale)
+
+
+def annotate(image: Any, result: Detections | Segmentation | Classification | Lines | Circles | Regions | Warped, *,
+             mask_alpha: float = 0.45,
              show_score: bool = True, background: int | None = 0) -> np.ndarray:
     """Return a copy of ``image`` with ``result`` drawn on it.
 
     Args:
         image: anything :func:`vision.io.read_image` accepts (H×W×3 uint8 RGB array, path, bytes).
-        result: a Detections, Segmentation or Classification.
+        result: a Detections, Segmentation or Classification, or a classic op's Lines, Circles, Regions or Warped
+            (a Warped result is its own image: the input image is ignored).
         mask_alpha: opacity of mask colours (0 = invisible, 1 = opaque).
         show_score: print scores beside labels.
         background: the segmentation class id left unpainted (None paints every class).
@@ -142,6 +185,15 @@ def annotate(image: Any, result: Detections | Segmentation | Classification, *, 
         _draw_segmentation(canvas, result, mask_alpha=mask_alpha, background=background)
     elif isinstance(result, Classification):
         _draw_classification(canvas, result, show_score=show_score)
+    elif isinstance(result, Lines):
+        _draw_lines(canvas, result)
+    elif isinstance(result, Circles):
+        _draw_circles(canvas, result)
+    elif isinstance(result, Regions):
+        _draw_regions(canvas, result, mask_alpha=mask_alpha)
+    elif isinstance(result, Warped):
+        return read_image(result.image)
     else:
-        raise InputError(f"annotate: expected Detections, Segmentation or Classification, got {type(result).__name__}")
+        raise InputError("annotate: expected Detections, Segmentation, Classification, Lines, Circles, Regions or "
+                         f"Warped, got {type(result).__name__}")
     return canvas
