@@ -17,6 +17,7 @@ from vision.data.photos import load_sample
 APPS = Path(__file__).resolve().parents[2] / "apps"
 HOME = APPS / "Home.py"
 DETECT_PAGE = APPS / "pages" / "1_Detect_faces_and_people.py"
+CLASSIC_PAGE = APPS / "pages" / "2_Classic_ops.py"
 TIMEOUT = 30  # the first run imports torch and OpenCV for the sidebar; later runs take well under a second
 
 

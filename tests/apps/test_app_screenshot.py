@@ -283,3 +283,15 @@ def test_a_bad_upload_shows_the_library_message_not_a_traceback(server, browser,
     assert "Could not use the uploaded file: notes.png is not an image" in state["text"]
     assert state["images"] == 0  # no stale result left on the page
     assert color_pixels(shot, FACE_COLOR) == 0, f"{png}: a result is still drawn"
+
+
+def test_classic_ops_page_shows_the_photo_before_and_after_canny(server, browser, tmp_path):
+    state, shot, png = open_and_shoot(browser(window=(1400, 1100)), f"{server}/Classic_ops",
+                                      tmp_path / "classic_ops.png")
+    assert "Classic ops" in state["text"] and "After canny" in state["text"], state["text"]
+    assert "Reset to defaults" in state["text"] and "Download output PNG" in state["text"]
+    assert state["images"] == 2
+    assert distinct_colors(shot) > 5000, f"{png}: no photo on the page"
+    # the edge map: a large black area with white edge pixels beside the photo
+    assert color_pixels(shot, (0, 0, 0), tol=3) > 50_000, f"{png}: no edge map drawn"
+    assert color_pixels(shot, (255, 255, 255), tol=3) > 0

@@ -120,3 +120,11 @@ def test_lfw_subset_faces_then_non_faces():
 
     assert np.mean(eye_band(images[:100]) > 0) > 0.8
     assert np.mean(eye_band(images[100:]) > 0) < 0.5
+
+
+def test_descriptions_give_width_by_height():
+    from vision.data import samples
+
+    for name, info in samples().items():
+        h, w = load_sample(name).shape[:2]
+        assert f"{w}×{h} px" in info.description, f"{name}: {info.description!r} vs {w}×{h}"

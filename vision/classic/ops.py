@@ -23,6 +23,7 @@ OP_MODULES: tuple[str, ...] = (
     "vision.classic.hough",
     "vision.classic.morphology",
     "vision.classic.geometry",
+    "vision.classic.perspective",
     "vision.classic.denoise",
     "vision.classic.enhance",
     "vision.classic.restore",

@@ -131,42 +131,42 @@ def _add(name: str, source: str, license: str, description: str, loader: Callabl
     _SAMPLES[name] = SampleInfo(name, source, license, description, loader, path)
 
 
-_add("astronaut", _SKIMAGE_PD, "public domain (NASA)", "astronaut Eileen Collins, 512×512 colour",
+_add("astronaut", _SKIMAGE_PD, "public domain (NASA)", "astronaut Eileen Collins, 512×512 px colour",
      _skimage_loader("astronaut"), _skimage_file("astronaut.png"))
-_add("camera", _SKIMAGE_PD, "CC0 (photographer Lav Varshney)", "cameraman, 512×512 gray",
+_add("camera", _SKIMAGE_PD, "CC0 (photographer Lav Varshney)", "cameraman, 512×512 px gray",
      _skimage_loader("camera"), _skimage_file("camera.png"))
-_add("coins", _SKIMAGE_PD, "no known copyright restrictions (Brooklyn Museum)", "Greek coins, 303×384 gray",
+_add("coins", _SKIMAGE_PD, "no known copyright restrictions (Brooklyn Museum)", "Greek coins, 384×303 px gray",
      _skimage_loader("coins"), _skimage_file("coins.png"))
-_add("coffee", _SKIMAGE_PD, "CC0 (photographer Rachel Michetti)", "a cup of coffee, 400×600 colour",
+_add("coffee", _SKIMAGE_PD, "CC0 (photographer Rachel Michetti)", "a cup of coffee, 600×400 px colour",
      _skimage_loader("coffee"), _skimage_file("coffee.png"))
-_add("chelsea", _SKIMAGE_PD, "CC0 (photographer Stefan van der Walt)", "Chelsea the cat, 300×451 colour",
+_add("chelsea", _SKIMAGE_PD, "CC0 (photographer Stefan van der Walt)", "Chelsea the cat, 451×300 px colour",
      _skimage_loader("chelsea"), _skimage_file("chelsea.png"))
-_add("rocket", _SKIMAGE_PD, "public domain (SpaceX)", "a Falcon 9 on the launch pad, 427×640 colour",
+_add("rocket", _SKIMAGE_PD, "public domain (SpaceX)", "a Falcon 9 on the launch pad, 640×427 px colour",
      _skimage_loader("rocket"), _skimage_file("rocket.jpg"))
-_add("retina", _SKIMAGE_PD, "CC0 (Häggström, Wikimedia Commons)", "fundus photograph, 1411×1411 colour",
+_add("retina", _SKIMAGE_PD, "CC0 (Häggström, Wikimedia Commons)", "fundus photograph, 1411×1411 px colour",
      _skimage_loader("retina"), _skimage_file("retina.jpg"))
-_add("page", _SKIMAGE_PD, "scikit-image sample data (BSD-3-Clause package)", "scanned page of text, 191×384 gray",
+_add("page", _SKIMAGE_PD, "scikit-image sample data (BSD-3-Clause package)", "scanned page of text, 384×191 px gray",
      _skimage_loader("page"), _skimage_file("page.png"))
-_add("text", _SKIMAGE_PD, "public domain", "photo of printed text, 172×448 gray",
+_add("text", _SKIMAGE_PD, "public domain", "photo of printed text, 448×172 px gray",
      _skimage_loader("text"), _skimage_file("text.png"))
-_add("hubble_deep_field", _SKIMAGE_PD, "public domain (NASA)", "Hubble eXtreme Deep Field, 872×1000 colour",
+_add("hubble_deep_field", _SKIMAGE_PD, "public domain (NASA)", "Hubble eXtreme Deep Field, 1000×872 px colour",
      _skimage_loader("hubble_deep_field"), _skimage_file("hubble_deep_field.jpg"))
 _add("stereo_motorcycle", _SKIMAGE_PD, "Middlebury 2014 stereo benchmark (research use, cite Scharstein et al.)",
-     "motorcycle, left image of a rectified stereo pair, 500×741 colour",
+     "motorcycle, left image of a rectified stereo pair, 741×500 px colour",
      _skimage_loader("stereo_motorcycle"), _skimage_file("motorcycle_left.png"))
 _add("china", "scikit-learn (load_sample_images)", "CC BY 2.0 (danielbuechele, Flickr)",
-     "a Chinese temple, 427×640 colour", _sklearn_loader("china.jpg"), _sklearn_file("china.jpg"))
+     "a Chinese temple, 640×427 px colour", _sklearn_loader("china.jpg"), _sklearn_file("china.jpg"))
 _add("flower", "scikit-learn (load_sample_images)", "CC BY 2.0 (vultilion, Flickr)",
-     "a flower, 427×640 colour", _sklearn_loader("flower.jpg"), _sklearn_file("flower.jpg"))
+     "a flower, 640×427 px colour", _sklearn_loader("flower.jpg"), _sklearn_file("flower.jpg"))
 _add("grace_hopper", "matplotlib (mpl-data/sample_data)", "public domain (US Navy photo)",
-     "Rear Admiral Grace Hopper, 600×512 colour",
+     "Rear Admiral Grace Hopper, 512×600 px colour",
      _file_loader("grace_hopper", _grace_hopper_path, "matplotlib's mpl-data/sample_data/grace_hopper.jpg"),
      _grace_hopper_path)
 _ULTRA = ("ultralytics (assets/)", "AGPL-3.0 (ultralytics package asset)")
-_add("bus", *_ULTRA, "a bus and pedestrians, 1080×810 colour",
+_add("bus", *_ULTRA, "a bus and pedestrians, 810×1080 px colour",
      _file_loader("bus", _ultralytics_asset("bus.jpg"), "ultralytics/assets/bus.jpg (pip install ultralytics)"),
      _ultralytics_asset("bus.jpg"))
-_add("zidane", *_ULTRA, "two football coaches, 720×1280 colour",
+_add("zidane", *_ULTRA, "two football coaches, 1280×720 px colour",
      _file_loader("zidane", _ultralytics_asset("zidane.jpg"),
                   "ultralytics/assets/zidane.jpg (pip install ultralytics)"),
      _ultralytics_asset("zidane.jpg"))

@@ -15,7 +15,7 @@ from vision.classic.results import Circles, Lines, Regions, Warped
 from vision.errors import InputError
 from vision.types import Classification, Detections, Segmentation
 
-__all__ = ["annotate", "color_for", "PALETTE"]
+__all__ = ["annotate", "color_for", "draw_label", "PALETTE"]
 
 #: 20 distinct RGB colours (Tableau 20 order, bright first), indexed by class id.
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -35,9 +35,15 @@ def _text_color(bg: tuple[int, int, int]) -> tuple[int, int, int]:
     return (0, 0, 0) if 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2] > 150 else (255, 255, 255)
 
 
-def _label(canvas: np.ndarray, text: str, x: int, y: int, color: tuple[int, int, int], scale: float) -> None:
-    """Draw ``text`` on a filled box whose bottom-left is (x, y), kept inside the image."""
+#: OpenCV's Hershey fonts are ASCII-only; these are spelled out instead of showing "??".
+_ASCII = str.maketrans({"°": " deg", "×": "x", "σ": "sigma", "→": "->", "–": "-", "—": "-", "µ": "u", "²": "^2"})
+
+
+def draw_label(canvas: np.ndarray, text: str, x: int, y: int, color: tuple[int, int, int], scale: float) -> None:
+    """Draw ``text`` on a filled box whose bottom-left is (x, y), kept inside the image (non-ASCII spelled out)."""
     import cv2
+
+    text = text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
 
     thick = max(1, round(scale * 2))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
@@ -77,7 +83,7 @@ def _draw_detections(canvas: np.ndarray, det: Detections, *, mask_alpha: float, 
             text = f"#{int(det.track_ids[i])} {text}"
         if show_score:
             text = f"{text} {float(det.scores[i]):.2f}"
-        _label(canvas, text, x1 - thick // 2, y1, color, scale)
+        draw_label(canvas, text, x1 - thick // 2, y1, color, scale)
 
 
 def _draw_segmentation(canvas: np.ndarray, seg: Segmentation, *, mask_alpha: float, background: int | None) -> None:
@@ -97,7 +103,7 @@ def _draw_segmentation(canvas: np.ndarray, seg: Segmentation, *, mask_alpha: flo
     step = th + base + 8
     for row, i in enumerate(ids):  # legend, top-left
         name = seg.names[i] if i < len(seg.names) else str(i)
-        _label(canvas, name, 4, 4 + (row + 1) * step, color_for(i), scale)
+        draw_label(canvas, name, 4, 4 + (row + 1) * step, color_for(i), scale)
 
 
 def _draw_classification(canvas: np.ndarray, cls: Classification, *, show_score: bool) -> None:
@@ -108,7 +114,7 @@ def _draw_classification(canvas: np.ndarray, cls: Classification, *, show_score:
     step = th + base + 8
     for row, (cid, label, score) in enumerate(zip(cls.class_ids, cls.labels, cls.scores)):
         text = f"{label} {float(score):.2f}" if show_score else label
-        _label(canvas, text, 4, 4 + (row + 1) * step, color_for(int(cid)), scale)
+        draw_label(canvas, text, 4, 4 + (row + 1) * step, color_for(int(cid)), scale)
 
 
 def _draw_lines(canvas: np.ndarray, lines: Lines) -> None:
@@ -142,13 +148,20 @@ def _draw_regions(canvas: np.ndarray, regions: Regions, *, mask_alpha: float) ->
         paint = regions.labels > 0
         blended = cv2.addWeighted(colored, mask_alpha, canvas, 1 - mask_alpha, 0)
         canvas[paint] = blended[paint]
-    thick = max(1, round(min(canvas.shape[:2]) / 400))
-    for i, box in enumerate(regions.boxes):
-        x1, y1, x2, y2 = (int(round(float(v))) for v in box)
-        cv2.rectangle(canvas, (x1, y1), (x2 - 1, y2 - 1), color_for(i), thick)
+    if len(regions) > 50:  # superpixels: boxes would be clutter, outline the regions instead
+        lab = regions.labels
+        edge = np.zeros(lab.shape, bool)
+        edge[:, 1:] |= lab[:, 1:] != lab[:, :-1]
+        edge[1:, :] |= lab[1:, :] != lab[:-1, :]
+        canvas[edge] = (255, 255, 0)
+    else:
+        thick = max(1, round(min(canvas.shape[:2]) / 400))
+        for i, box in enumerate(regions.boxes):
+            x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+            cv2.rectangle(canvas, (x1, y1), (x2 - 1, y2 - 1), color_for(i), thick)
     scale = _scale_for(canvas)
     text_h = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][1]
-    _label(canvas, f"{len(regions)} region{'' if len(regions) == 1 else 's'}", 4, text_h + 12, (40, 40, 40), scale)
+    draw_label(canvas, f"{len(regions)} region{'' if len(regions) == 1 else 's'}", 4, text_h + 12, (40, 40, 40), scale)
 
 
 def annotate(image: Any, result: Detections | Segmentation | Classification | Lines | Circles | Regions | Warped, *,
