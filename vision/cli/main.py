@@ -140,26 +140,39 @@ def _ops_list(category: str | None) -> int:
     return 0
 
 
-def _parse_op_args(spec, words: list[str]) -> tuple[list[str], dict]:
-    """Split ``IMAGE --param value ...`` into positional words and typed parameters."""
-    positional, params = [], {}
+_OPS_FLAGS = {"-o": "output", "--output": "output", "--category": "category", "--json": "json"}
+
+
+def _parse_op_args(words: list[str]) -> tuple[list[str], dict[str, str], dict[str, str | bool]]:
+    """Split ``IMAGE --param value -o out.png --json`` into positional words, op parameters (as text) and the
+    command's own flags. (argparse cannot know an op's parameters before the op is named.)"""
+    positional: list[str] = []
+    params: dict[str, str] = {}
+    flags: dict[str, str | bool] = {}
     i = 0
     while i < len(words):
         w = words[i]
-        if w.startswith("--"):
-            key = w[2:].replace("-", "_")
-            if "=" in key:
-                key, text = key.split("=", 1)
-            else:
+        if w.startswith("-") and len(w) > 1 and not w[1:2].isdigit():
+            key, eq, text = w.partition("=")
+            if key == "--json":
+                flags["json"] = True
+                i += 1
+                continue
+            if not eq:
                 if i + 1 >= len(words):
-                    raise InputError(f"--{key}: expected a value after it")
+                    raise InputError(f"{key}: expected a value after it")
                 i += 1
                 text = words[i]
-            params[key] = spec.param(key).parse(text)
+            if key in _OPS_FLAGS:
+                flags[_OPS_FLAGS[key]] = text
+            elif key.startswith("--"):
+                params[key[2:].replace("-", "_")] = text
+            else:
+                raise InputError(f"{key}: unknown option; expected --PARAM VALUE, -o FILE or --json")
         else:
             positional.append(w)
         i += 1
-    return positional, params
+    return positional, params, flags
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
@@ -167,27 +180,28 @@ def cmd_ops(args: argparse.Namespace) -> int:
     from vision.classic.pipeline import Pipeline, Step
     from vision.io import read_image, write_image
 
+    positional, texts, flags = _parse_op_args(args.rest)
     if args.action == "list":
-        return _ops_list(args.category)
+        return _ops_list(flags.get("category"))
     if args.action == "run":
-        if not args.rest:
+        if not positional:
             raise InputError("vision ops run: expected PIPELINE (a .yaml/.json file or an example name) and IMAGES")
-        source, *images = args.rest
+        source, *images = positional
         pipe = Pipeline.load(source) if Path(source).suffix.lower() in (".yaml", ".yml", ".json") else Pipeline.example(source)
         if not images:
             raise InputError("vision ops run: expected at least one image, folder or glob after the pipeline")
-        summary = pipe.run_many(images, args.output or "runs/ops", progress=True)
+        summary = pipe.run_many(images, flags.get("output") or "runs/ops", progress=True)
         print(f"{summary['ok']} done, {summary['failed']} failed; results in {summary['results']}")
         return 0 if summary["failed"] == 0 else 1
     spec = get_op(args.action)
-    positional, params = _parse_op_args(spec, args.rest)
+    params = {key: spec.param(key).parse(text) for key, text in texts.items()}
     if len(positional) != 1:
         raise InputError(f"vision ops {spec.name}: expected one IMAGE, got {positional or 'none'}")
     src = Path(positional[0])
     result = Pipeline([Step(spec.name, params)]).run(read_image(src))
-    out = write_image(args.output or f"{src.stem}_{spec.name}.png", result.output_image)
+    out = write_image(flags.get("output") or f"{src.stem}_{spec.name}.png", result.output_image)
     answer = result.steps[0].to_dict()
-    if args.json:
+    if flags.get("json"):
         _print_json({**answer, "output": str(out)})
     else:
         r = answer["result"]
@@ -248,10 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "vision ops run PIPELINE.yaml|EXAMPLE IMAGES... [-o DIR]",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("action", metavar="list|run|OP")
-    s.add_argument("-o", "--output", help="output image (OP) or folder (run; default runs/ops)")
-    s.add_argument("--category", help="with list: only this category")
-    s.add_argument("--json", action="store_true", help="with OP: print the result as JSON")
-    s.add_argument("rest", nargs=argparse.REMAINDER, metavar="ARGS")
+    s.add_argument("rest", nargs=argparse.REMAINDER, metavar="ARGS",
+                   help="IMAGE, --PARAM VALUE ..., -o/--output FILE|DIR, --json, --category C")
     s.set_defaults(func=cmd_ops)
 
     m = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True, metavar="ACTION")
