@@ -28,7 +28,6 @@ channel; windows that do not fit are dropped (PyTorch's default ``ceil_mode=Fals
 
 from __future__ import annotations
 
-import math
 import re
 from types import MappingProxyType
 from typing import Any, Callable, Literal, Mapping
@@ -37,7 +36,7 @@ import cv2
 import numpy as np
 
 from vision.classic.ops import register_op
-from vision.classic.validate import check_image
+from vision.classic.validate import check_image, check_number
 from vision.errors import InputError, ShapeError
 
 __all__ = ["convolve2d", "correlate2d", "output_size", "pool2d", "get_kernel", "KERNELS", "box", "gaussian"]
@@ -58,18 +57,18 @@ _MAX_KERNEL = 255  # a side longer than this is almost certainly a mistake (and 
 
 def box(size: int = 3) -> np.ndarray:
     """Normalised box (mean) kernel, ``size×size`` with entries ``1/size²``."""
-    size = _int_at_least(size, name="size", minimum=1)
+    size = check_number(size, name="size", low=1, integer=True)
     return np.full((size, size), 1.0 / (size * size), np.float32)
 
 
 def gaussian(size: int = 5, sigma: float | None = None) -> np.ndarray:
     """Normalised Gaussian kernel ``size×size`` (odd size); ``sigma=None`` uses OpenCV's rule
     ``0.3·((size − 1)/2 − 1) + 0.8``."""
-    size = _int_at_least(size, name="size", minimum=1)
+    size = check_number(size, name="size", low=1, integer=True)
     if size % 2 == 0:
         raise InputError(f"gaussian kernel: expected an odd size, got {size}")
     if sigma is not None:
-        sigma = _finite(sigma, name="sigma")
+        sigma = check_number(sigma, name="sigma")
         if sigma <= 0:
             raise InputError(f"gaussian kernel: expected sigma > 0 or None, got {sigma}")
     g = cv2.getGaussianKernel(size, sigma or 0, cv2.CV_64F)
@@ -186,10 +185,10 @@ def output_size(n: int, f: int, *, padding: int, stride: int, floor: bool = Fals
         >>> output_size(6, 3, padding=0, stride=1), output_size(7, 3, padding=1, stride=2)
         (4, 4)
     """
-    n = _int_at_least(n, name="n", minimum=1)
-    f = _int_at_least(f, name="f", minimum=1)
-    p = _int_at_least(padding, name="padding", minimum=0)
-    s = _int_at_least(stride, name="stride", minimum=1)
+    n = check_number(n, name="n", low=1, integer=True)
+    f = check_number(f, name="f", low=1, integer=True)
+    p = check_number(padding, name="padding", low=0, integer=True)
+    s = check_number(stride, name="stride", low=1, integer=True)
     span = n + 2 * p - f
     if span < 0:
         raise InputError(f"output_size: kernel f={f} is larger than the padded input n + 2p = {n + 2 * p}; "
@@ -286,8 +285,8 @@ def _run(image: Any, kernel: Any, *, flip: bool, padding: str, border: str, stri
         raise InputError(f"{op}: border expected one of {list(_BORDERS)}, got {border!r}")
     if output not in _OUTPUTS:
         raise InputError(f"{op}: output expected one of {list(_OUTPUTS)}, got {output!r}")
-    stride = _int_at_least(stride, name="stride", minimum=1)
-    bias = _finite(bias, name="bias")
+    stride = check_number(stride, name="stride", low=1, integer=True)
+    bias = check_number(bias, name="bias")
     k = _as_kernel(kernel)
     return _convert(_filter(img, k, flip=flip, padding=padding, border=border, stride=stride, bias=bias, op=op),
                     output)
@@ -407,8 +406,8 @@ def pool2d(image: np.ndarray, *, size: int = 2, stride: int | None = None,
         >>> pool2d(np.arange(16, dtype=np.uint8).reshape(4, 4), size=2).tolist()
         [[5, 7], [13, 15]]
     """
-    size = _int_at_least(size, name="size", minimum=1)
-    step = size if stride is None else _int_at_least(stride, name="stride", minimum=1)
+    size = check_number(size, name="size", low=1, integer=True)
+    step = size if stride is None else check_number(stride, name="stride", low=1, integer=True)
     if mode not in ("max", "avg", "sum"):
         raise InputError(f"pool2d: mode expected one of ['max', 'avg', 'sum'], got {mode!r}")
     img = check_image(image, name="pool2d image", min_size=size)
@@ -425,14 +424,3 @@ def pool2d(image: np.ndarray, *, size: int = 2, stride: int | None = None,
 
 # ------------------------------------------------------------------------------------------------- arguments
 
-def _int_at_least(value: Any, *, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name}: expected an integer ≥ {minimum}, got {value!r}")
-    return int(value)
-
-
-def _finite(value: Any, *, name: str) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value):
-        raise InputError(f"{name}: expected a finite number, got {value!r}")
-    return float(value)

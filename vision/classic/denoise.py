@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from vision.classic.ops import register_op
-from vision.classic.validate import check_image, check_odd
+from vision.classic.validate import check_image, check_number, check_odd
 from vision.errors import InputError
 
 __all__ = [
@@ -42,24 +42,9 @@ __all__ = [
 ]
 
 
-def _positive(value: float, *, name: str, allow_zero: bool = False) -> float:
-    """``value`` as a float > 0 (or ≥ 0), else InputError."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = "≥ 0" if allow_zero else "> 0"
-        raise InputError(f"{name}: expected a finite number {bound}, got {value!r}")
-    return float(value)
-
-
-def _int_at_least(value: int, *, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name}: expected an integer ≥ {minimum}, got {value!r}")
-    return int(value)
-
-
 def _rng(seed: int) -> np.random.Generator:
     """``numpy.random.default_rng(seed)`` for an integer seed ≥ 0, else InputError."""
-    return np.random.default_rng(_int_at_least(seed, name="seed", minimum=0))
+    return np.random.default_rng(check_number(seed, name="seed", low=0, integer=True))
 
 
 def _float01_to_uint8(x: np.ndarray) -> np.ndarray:
@@ -91,7 +76,7 @@ def gaussian_blur(image, *, sigma: float = 1.5, ksize: int = 0):
         InputError: sigma ≤ 0 or ksize neither 0 nor odd.
     """
     img = check_image(image)
-    sigma = _positive(sigma, name="sigma")
+    sigma = check_number(sigma, name="sigma", low=0, low_open=True)
     if ksize != 0:
         ksize = check_odd(ksize, name="ksize")
     return cv2.GaussianBlur(img, (int(ksize), int(ksize)), sigma)
@@ -111,7 +96,7 @@ def box_blur(image, *, size: int = 5):
         InputError: size < 1.
     """
     img = check_image(image)
-    size = _int_at_least(size, name="size", minimum=1)
+    size = check_number(size, name="size", low=1, integer=True)
     return cv2.blur(img, (size, size))
 
 
@@ -152,9 +137,9 @@ def bilateral(image, *, diameter: int = 9, sigma_color: float = 75.0, sigma_spac
         InputError: negative diameter or non-positive sigmas.
     """
     img = check_image(image)
-    diameter = _int_at_least(diameter, name="diameter", minimum=0)
-    sigma_color = _positive(sigma_color, name="sigma_color")
-    sigma_space = _positive(sigma_space, name="sigma_space")
+    diameter = check_number(diameter, name="diameter", low=0, integer=True)
+    sigma_color = check_number(sigma_color, name="sigma_color", low=0, low_open=True)
+    sigma_space = check_number(sigma_space, name="sigma_space", low=0, low_open=True)
     return cv2.bilateralFilter(img, diameter, sigma_color, sigma_space)
 
 
@@ -181,8 +166,8 @@ def nl_means(image, *, h: float = 10.0, h_color: float | None = None, template: 
         InputError: h or h_color ≤ 0, template/search not odd.
     """
     img = check_image(image)
-    h = _positive(h, name="h")
-    h_color = h if h_color is None else _positive(h_color, name="h_color")
+    h = check_number(h, name="h", low=0, low_open=True)
+    h_color = h if h_color is None else check_number(h_color, name="h_color", low=0, low_open=True)
     template = check_odd(template, name="template")
     search = check_odd(search, name="search")
     if img.ndim == 2:
@@ -213,8 +198,8 @@ def tv_denoise(image, *, weight: float = 0.1, iterations: int = 200):
     from skimage.restoration import denoise_tv_chambolle
 
     img = check_image(image)
-    weight = _positive(weight, name="weight")
-    iterations = _int_at_least(iterations, name="iterations", minimum=1)
+    weight = check_number(weight, name="weight", low=0, low_open=True)
+    iterations = check_number(iterations, name="iterations", low=1, integer=True)
     x = img.astype(np.float32) * np.float32(1 / 255)
     out = denoise_tv_chambolle(x, weight=weight, max_num_iter=iterations,
                                channel_axis=-1 if img.ndim == 3 else None)
@@ -281,7 +266,7 @@ def wavelet_denoise(image, *, sigma: float | None = None, wavelet: str = "db1",
     from skimage.color.colorconv import ycbcr_from_rgb
 
     img = check_image(image, min_size=2)
-    sigma01 = None if sigma is None else _positive(sigma, name="sigma", allow_zero=True) / 255.0
+    sigma01 = None if sigma is None else check_number(sigma, name="sigma", low=0) / 255.0
     wavelet = _check_wavelet(wavelet)
     if mode not in ("soft", "hard"):
         raise InputError(f"mode: expected 'soft' or 'hard', got {mode!r}")
@@ -319,7 +304,7 @@ def add_gaussian_noise(image, *, sigma: float = 20.0, seed: int = 0):
         InputError: negative sigma or seed.
     """
     img = check_image(image)
-    sigma = _positive(sigma, name="sigma", allow_zero=True)
+    sigma = check_number(sigma, name="sigma", low=0)
     rng = _rng(seed)
     noise = rng.standard_normal(img.shape, dtype=np.float32)
     noise *= np.float32(sigma)
@@ -347,9 +332,8 @@ def add_salt_pepper(image, *, amount: float = 0.05, salt_ratio: float = 0.5, see
         InputError: amount or salt_ratio outside [0, 1], negative seed.
     """
     img = check_image(image)
-    for name, value in (("amount", amount), ("salt_ratio", salt_ratio)):
-        if not 0.0 <= _positive(value, name=name, allow_zero=True) <= 1.0:
-            raise InputError(f"{name}: expected a number in [0, 1], got {value!r}")
+    amount = check_number(amount, name="amount", low=0, high=1)
+    salt_ratio = check_number(salt_ratio, name="salt_ratio", low=0, high=1)
     rng = _rng(seed)
     u = rng.random(img.shape[:2], dtype=np.float32)
     out = img.copy()
@@ -377,7 +361,7 @@ def add_poisson_noise(image, *, peak: float = 255.0, seed: int = 0):
         InputError: peak ≤ 0, negative seed.
     """
     img = check_image(image)
-    peak = _positive(peak, name="peak")
+    peak = check_number(peak, name="peak", low=0, low_open=True)
     rng = _rng(seed)
     counts = rng.poisson(img * (peak / 255.0)).astype(np.float32)
     counts *= np.float32(255.0 / peak)
@@ -399,7 +383,7 @@ def add_speckle(image, *, sigma: float = 0.2, seed: int = 0):
         InputError: negative sigma or seed.
     """
     img = check_image(image)
-    sigma = _positive(sigma, name="sigma", allow_zero=True)
+    sigma = check_number(sigma, name="sigma", low=0)
     rng = _rng(seed)
     n = rng.standard_normal(img.shape, dtype=np.float32)
     n *= np.float32(sigma)

@@ -32,13 +32,13 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Literal
 
 import cv2
 import numpy as np
 
 from vision.classic.ops import register_op
-from vision.classic.validate import check_gray
+from vision.classic.validate import check_choice, check_gray, check_number
 from vision.errors import InputError
 
 __all__ = ["sobel", "scharr", "prewitt", "roberts", "laplacian", "log", "canny", "canny_thresholds"]
@@ -46,29 +46,6 @@ __all__ = ["sobel", "scharr", "prewitt", "roberts", "laplacian", "log", "canny",
 _TWO_PI = 2.0 * math.pi
 
 _DTYPE_HELP = "uint8: |value| clipped to 0..255; float32: exact values"
-
-
-def _choice(value: Any, choices: tuple, *, name: str) -> Any:
-    """``value`` if it is one of ``choices`` (integers must be integers, not bools or floats), else InputError."""
-    numeric = isinstance(choices[0], int)
-    wrong_type = isinstance(value, bool) or (numeric and not isinstance(value, (int, np.integer)))
-    if wrong_type or value not in choices:
-        raise InputError(f"{name}: expected one of {list(choices)}, got {value!r}")
-    return int(value) if numeric else value
-
-
-def _number(value: object, *, name: str, low: float | None = None, low_open: bool = False,
-            high: float | None = None) -> float:
-    """``value`` as a finite float within the bounds, else InputError."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value):
-        raise InputError(f"{name}: expected a finite number, got {value!r}")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    if too_low or (high is not None and value > high):
-        lo = "" if low is None else f"{'>' if low_open else '≥'} {low}"
-        hi = "" if high is None else f"≤ {high}"
-        raise InputError(f"{name}: expected a number {' and '.join(s for s in (lo, hi) if s)}, got {value!r}")
-    return float(value)
 
 
 def _to_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
@@ -96,8 +73,8 @@ _DTYPES = ("uint8", "float32")
 
 
 def _check_gradient_args(output: str, dtype: str) -> None:
-    _choice(output, _GRADIENT_OUTPUTS, name="output")
-    _choice(dtype, _DTYPES, name="dtype")
+    check_choice(output, _GRADIENT_OUTPUTS, name="output")
+    check_choice(dtype, _DTYPES, name="dtype")
 
 
 _GRAD_HELP = {"output": "magnitude √(dx²+dy²), dx, dy, or direction atan2(dy, dx) in [0, 2π)",
@@ -123,7 +100,7 @@ def sobel(image: np.ndarray, *, output: Literal["magnitude", "dx", "dy", "direct
     """
     gray = check_gray(image)
     _check_gradient_args(output, dtype)
-    ksize = _choice(ksize, (1, 3, 5, 7), name="ksize")
+    ksize = check_choice(ksize, (1, 3, 5, 7), name="ksize")
     if dtype == "uint8" and output in ("dx", "dy") and ksize <= 5:
         # int16 holds |Sobel| ≤ 255·48 for ksize ≤ 5 and is faster than float32 (OpenCV's tutorial recipe)
         d = cv2.Sobel(gray, cv2.CV_16S, 1 if output == "dx" else 0, 1 if output == "dy" else 0, ksize=ksize)
@@ -214,8 +191,8 @@ def roberts(image: np.ndarray, *, output: Literal["magnitude", "pos_diag", "neg_
         InputError: bad ``output`` or ``dtype``.
     """
     gray = check_gray(image)
-    _choice(output, ("magnitude", "pos_diag", "neg_diag"), name="output")
-    _choice(dtype, _DTYPES, name="dtype")
+    check_choice(output, ("magnitude", "pos_diag", "neg_diag"), name="output")
+    check_choice(dtype, _DTYPES, name="dtype")
     depth = cv2.CV_16S if dtype == "uint8" and output != "magnitude" else cv2.CV_32F
     pos = cv2.filter2D(gray, depth, _ROBERTS_POS, anchor=(0, 0)) if output != "neg_diag" else None
     neg = cv2.filter2D(gray, depth, _ROBERTS_NEG, anchor=(0, 0)) if output != "pos_diag" else None
@@ -243,8 +220,8 @@ def laplacian(image: np.ndarray, *, ksize: Literal[1, 3, 5, 7] = 1,
         InputError: bad ``ksize`` or ``output``.
     """
     gray = check_gray(image)
-    ksize = _choice(ksize, (1, 3, 5, 7), name="ksize")
-    _choice(output, _DTYPES, name="output")
+    ksize = check_choice(ksize, (1, 3, 5, 7), name="ksize")
+    check_choice(output, _DTYPES, name="output")
     # int16 holds |Laplacian| for ksize ≤ 3 (≤ 255·16); larger apertures need float
     depth = cv2.CV_16S if output == "uint8" and ksize <= 3 else cv2.CV_32F
     return _to_dtype(cv2.Laplacian(gray, depth, ksize=ksize), output)
@@ -273,8 +250,8 @@ def log(image: np.ndarray, *, sigma: float = 2.0, output: Literal["uint8", "floa
         InputError: bad ``sigma`` or ``output``.
     """
     gray = check_gray(image)
-    sigma = _number(sigma, name="sigma", low=0.0, low_open=True, high=100.0)
-    _choice(output, _DTYPES, name="output")
+    sigma = check_number(sigma, name="sigma", low=0.0, low_open=True, high=100.0)
+    check_choice(output, _DTYPES, name="output")
     blurred = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), sigma)
     values = cv2.Laplacian(blurred, cv2.CV_32F, ksize=1, scale=sigma * sigma if normalize else 1.0)
     return _to_dtype(values, output)
@@ -295,7 +272,7 @@ def canny_thresholds(image: np.ndarray, *, sigma: float = 0.33) -> tuple[float, 
         InputError: ``sigma`` outside [0, 1].
     """
     gray = check_gray(image)
-    sigma = _number(sigma, name="auto_sigma", low=0.0, high=1.0)
+    sigma = check_number(sigma, name="auto_sigma", low=0.0, high=1.0)
     return _median_thresholds(gray, sigma)
 
 
@@ -345,15 +322,15 @@ def canny(image: np.ndarray, *, low: float = 100.0, high: float = 200.0, apertur
         InputError: bad thresholds (negative, low > high), aperture, ``auto_sigma`` or ``blur_sigma``.
     """
     gray = check_gray(image)
-    aperture = _choice(aperture, (3, 5, 7), name="aperture")
-    blur_sigma = _number(blur_sigma, name="blur_sigma", low=0.0, high=100.0)
+    aperture = check_choice(aperture, (3, 5, 7), name="aperture")
+    blur_sigma = check_number(blur_sigma, name="blur_sigma", low=0.0, high=100.0)
     if blur_sigma > 0:
         gray = cv2.GaussianBlur(gray, (0, 0), blur_sigma)
     if auto:
-        low, high = _median_thresholds(gray, _number(auto_sigma, name="auto_sigma", low=0.0, high=1.0))
+        low, high = _median_thresholds(gray, check_number(auto_sigma, name="auto_sigma", low=0.0, high=1.0))
     else:
-        low = _number(low, name="low", low=0.0)
-        high = _number(high, name="high", low=0.0)
+        low = check_number(low, name="low", low=0.0)
+        high = check_number(high, name="high", low=0.0)
         if low > high:
             raise InputError(f"canny: expected low ≤ high, got low={low} > high={high}")
     return cv2.Canny(gray, low, high, apertureSize=aperture, L2gradient=bool(l2_gradient)) > 0

@@ -32,18 +32,15 @@ from vision.classic.perspective import (
     Interpolation,
     affine,
     check_side,
-    choice,
     document_scan,
     fill_value,
-    integer,
-    number,
     perspective,
     transform_boxes,
     transform_points,
     warp,
 )
 from vision.classic.results import Warped
-from vision.classic.validate import check_image
+from vision.classic.validate import check_choice, check_image, check_number
 from vision.errors import InputError
 
 __all__ = ["scale", "resize", "rotate", "shear", "flip", "crop", "pad", "affine", "perspective", "document_scan",
@@ -62,7 +59,7 @@ def _scale_matrix(sx: float, sy: float) -> np.ndarray:
 
 
 def _resized(img: np.ndarray, width: int, height: int, interpolation: str) -> Warped:
-    flag = RESIZE_FLAGS[choice(interpolation, RESIZE_FLAGS, "interpolation")]
+    flag = RESIZE_FLAGS[check_choice(interpolation, RESIZE_FLAGS, name="interpolation")]
     check_side(width, height, "resize")
     h, w = img.shape[:2]
     out = img.copy() if (width, height) == (w, h) else cv2.resize(img, (width, height), interpolation=flag)
@@ -90,8 +87,8 @@ def scale(image: Any, *, fx: float = 2.0, fy: float | None = None, interpolation
         InputError: a factor that is not a positive number, or a result side ≥ 32767.
     """
     img = check_image(image)
-    fx = number(fx, "fx", positive=True)
-    fy = fx if fy is None else number(fy, "fy", positive=True)
+    fx = check_number(fx, name="fx", low=0, low_open=True)
+    fy = fx if fy is None else check_number(fy, name="fy", low=0, low_open=True)
     h, w = img.shape[:2]
     width, height = max(1, round(w * fx)), max(1, round(h * fy))
     return _resized(img, width, height, interpolation)
@@ -122,8 +119,8 @@ def resize(image: Any, *, width: int | None = None, height: int | None = None, k
     """
     img = check_image(image)
     h, w = img.shape[:2]
-    tw = None if width is None else integer(width, "width", minimum=1)
-    th = None if height is None else integer(height, "height", minimum=1)
+    tw = None if width is None else check_number(width, name="width", low=1, integer=True)
+    th = None if height is None else check_number(height, name="height", low=1, integer=True)
     if not isinstance(keep_aspect, (bool, np.bool_)):
         raise InputError(f"keep_aspect: expected true or false, got {keep_aspect!r}")
     if not keep_aspect or (tw is None and th is None):
@@ -178,7 +175,7 @@ def rotate(image: Any, *, angle: float = 30.0, center: Any = None, expand: bool 
         InputError: a bad angle, centre, option or a result side ≥ 32767.
     """
     img = check_image(image)
-    angle = number(angle, "angle")
+    angle = check_number(angle, name="angle")
     h, w = img.shape[:2]
     if center is None:
         c = ((w - 1) / 2, (h - 1) / 2)
@@ -186,7 +183,7 @@ def rotate(image: Any, *, angle: float = 30.0, center: Any = None, expand: bool 
         pts = np.asarray(center, dtype=object).ravel()
         if len(pts) != 2:
             raise InputError(f"center: expected (x, y) in pixels or None, got {center!r}")
-        c = (number(pts[0], "center x"), number(pts[1], "center y"))
+        c = (check_number(pts[0], name="center x"), check_number(pts[1], name="center y"))
     if not isinstance(expand, (bool, np.bool_)):
         raise InputError(f"expand: expected true or false, got {expand!r}")
     m = np.vstack([cv2.getRotationMatrix2D(c, angle, 1.0), [0.0, 0.0, 1.0]])
@@ -196,8 +193,8 @@ def rotate(image: Any, *, angle: float = 30.0, center: Any = None, expand: bool 
     quarter = angle / 90
     if quarter == round(quarter) and (expand or (center is None and w == h)):
         m = np.round(m, 9) + 0.0                        # exact integers, no -0.0
-        choice(interpolation, WARP_FLAGS, "interpolation")
-        choice(border, ("constant", "reflect", "replicate"), "border")
+        check_choice(interpolation, WARP_FLAGS, name="interpolation")
+        check_choice(border, ("constant", "reflect", "replicate"), name="border")
         fill_value(fill, 1 if img.ndim == 2 else 3)
         code = _QUARTER.get(round(quarter) % 4)
         return Warped(img.copy() if code is None else cv2.rotate(img, code), m)
@@ -246,19 +243,19 @@ def shear(image: Any, *, axis: Literal["x", "y"] = "x", factor: float | None = N
             ≥ 32767.
     """
     img = check_image(image)
-    axis = choice(axis, ("x", "y"), "axis")
+    axis = check_choice(axis, ("x", "y"), name="axis")
     given = {k: v for k, v in (("factor", factor), ("angle_deg", angle_deg), ("cot", cot)) if v is not None}
     if len(given) > 1:
         raise InputError(f"shear: give one of factor, angle_deg or cot, got {given}")
     if angle_deg is not None:
-        theta = number(angle_deg, "angle_deg")
+        theta = check_number(angle_deg, name="angle_deg")
         if not 0 < theta < 180:
             raise InputError(f"angle_deg: expected an angle in (0, 180) degrees (90 = no shear), got {angle_deg!r}")
         a = 0.0 if theta == 90 else 1.0 / math.tan(math.radians(theta))
     elif cot is not None:
-        a = number(cot, "cot")
+        a = check_number(cot, name="cot")
     else:
-        a = 0.5 if factor is None else number(factor, "factor")
+        a = 0.5 if factor is None else check_number(factor, name="factor")
     if not isinstance(expand, (bool, np.bool_)):
         raise InputError(f"expand: expected true or false, got {expand!r}")
     h, w = img.shape[:2]
@@ -288,7 +285,8 @@ def flip(image: Any, *, axis: Literal["horizontal", "vertical", "both"] = "horiz
         InputError: an unknown axis.
     """
     img = check_image(image)
-    code = {"horizontal": 1, "vertical": 0, "both": -1}[choice(axis, ("horizontal", "vertical", "both"), "axis")]
+    codes = {"horizontal": 1, "vertical": 0, "both": -1}
+    code = codes[check_choice(axis, codes, name="axis")]
     h, w = img.shape[:2]
     sx, tx = (-1.0, w - 1.0) if code != 0 else (1.0, 0.0)
     sy, ty = (-1.0, h - 1.0) if code != 1 else (1.0, 0.0)
@@ -313,9 +311,9 @@ def crop(image: Any, *, x: int = 0, y: int = 0, width: int | None = None, height
     """
     img = check_image(image)
     h, w = img.shape[:2]
-    x, y = integer(x, "x"), integer(y, "y")
-    cw = w - x if width is None else integer(width, "width", minimum=1)
-    ch = h - y if height is None else integer(height, "height", minimum=1)
+    x, y = check_number(x, name="x", low=0, integer=True), check_number(y, name="y", low=0, integer=True)
+    cw = w - x if width is None else check_number(width, name="width", low=1, integer=True)
+    ch = h - y if height is None else check_number(height, name="height", low=1, integer=True)
     if x + cw > w or y + ch > h or cw < 1 or ch < 1:
         raise InputError(f"crop: x={x}, y={y}, width={width}, height={height} reaches outside the {w}×{h} "
                          f"(width×height) image; expected x + width ≤ {w} and y + height ≤ {h}")
@@ -345,8 +343,9 @@ def pad(image: Any, *, top: int = 0, bottom: int = 0, left: int = 0, right: int 
         InputError: a negative or non-integer size, an unknown mode, a bad value, or a result side ≥ 32767.
     """
     img = check_image(image)
-    t, b, l, r = (integer(v, k) for k, v in (("top", top), ("bottom", bottom), ("left", left), ("right", right)))
-    border = BORDERS[choice(mode, BORDERS, "mode")]
+    t, b, l, r = (check_number(v, name=k, low=0, integer=True)
+                  for k, v in (("top", top), ("bottom", bottom), ("left", left), ("right", right)))
+    border = BORDERS[check_choice(mode, BORDERS, name="mode")]
     fill = fill_value(value, 1 if img.ndim == 2 else 3, "value")
     h, w = img.shape[:2]
     check_side(w + l + r, h + t + b, "pad")

@@ -19,7 +19,7 @@ import numpy as np
 
 from vision.classic.ops import register_op
 from vision.classic.results import Circles, Lines
-from vision.classic.validate import check_gray, check_mask
+from vision.classic.validate import check_gray, check_mask, check_number
 from vision.errors import InputError
 
 __all__ = ["clip_lines", "hough_circles", "hough_lines", "hough_segments"]
@@ -38,23 +38,6 @@ _LINE_HELP = {
 }
 
 
-def _number(value: object, name: str, *, low: float, high: float = math.inf, low_open: bool = False,
-            integer: bool = False) -> float:
-    """``value`` as a number in [low, high] (or (low, high] when ``low_open``), else InputError."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
-        ok = ok and (not integer or v == int(v))
-    if not ok:
-        what = "an integer" if integer else "a number"
-        bound = f"> {low}" if low_open else f"≥ {low}"
-        if math.isfinite(high):
-            bound += f" and ≤ {high}"
-        raise InputError(f"{name}: expected {what} {bound}, got {value!r}")
-    return float(value)
-
-
 def _edge_map(image: object, edges: str, canny_low: float, canny_high: float) -> np.ndarray:
     if edges == "input":
         arr = np.asarray(image)
@@ -62,8 +45,8 @@ def _edge_map(image: object, edges: str, canny_low: float, canny_high: float) ->
     gray = check_gray(image)
     if edges != "canny":
         raise InputError(f"edges: expected 'canny' or 'input', got {edges!r}")
-    lo = _number(canny_low, "canny_low", low=0)
-    hi = _number(canny_high, "canny_high", low=0)
+    lo = check_number(canny_low, name="canny_low", low=0)
+    hi = check_number(canny_high, name="canny_high", low=0)
     if lo > hi:
         raise InputError(f"canny_low: expected ≤ canny_high ({canny_high!r}), got {canny_low!r}")
     return cv2.Canny(gray, lo, hi)
@@ -153,12 +136,12 @@ def hough_lines(image: np.ndarray, *, rho: float = 1.0, theta_deg: float = 1.0, 
         40.0
     """
     edge = _edge_map(image, edges, canny_low, canny_high)
-    rho_step = _number(rho, "rho", low=0, low_open=True)
-    theta_step = math.radians(_number(theta_deg, "theta_deg", low=0, high=180, low_open=True))
-    votes_min = int(_number(threshold, "threshold", low=1, integer=True))
-    keep = int(_number(max_lines, "max_lines", low=1, integer=True))
-    near_rho = _number(min_distance, "min_distance", low=0)
-    near_theta = math.radians(_number(min_angle_deg, "min_angle_deg", low=0, high=90))
+    rho_step = check_number(rho, name="rho", low=0, low_open=True)
+    theta_step = math.radians(check_number(theta_deg, name="theta_deg", low=0, high=180, low_open=True))
+    votes_min = check_number(threshold, name="threshold", low=1, integer=True)
+    keep = check_number(max_lines, name="max_lines", low=1, integer=True)
+    near_rho = check_number(min_distance, name="min_distance", low=0)
+    near_theta = math.radians(check_number(min_angle_deg, name="min_angle_deg", low=0, high=90))
     found = cv2.HoughLinesWithAccumulator(edge, rho_step, theta_step, votes_min)
     if found is None or len(found) == 0:
         return _empty_lines(edge.shape)
@@ -227,12 +210,12 @@ def hough_segments(image: np.ndarray, *, rho: float = 1.0, theta_deg: float = 1.
         InputError: an option out of range.
     """
     edge = _edge_map(image, edges, canny_low, canny_high)
-    rho_step = _number(rho, "rho", low=0, low_open=True)
-    theta_step = math.radians(_number(theta_deg, "theta_deg", low=0, high=180, low_open=True))
-    votes_min = int(_number(threshold, "threshold", low=1, integer=True))
-    length = _number(min_length, "min_length", low=0)
-    gap = _number(max_gap, "max_gap", low=0)
-    keep = int(_number(max_lines, "max_lines", low=1, integer=True))
+    rho_step = check_number(rho, name="rho", low=0, low_open=True)
+    theta_step = math.radians(check_number(theta_deg, name="theta_deg", low=0, high=180, low_open=True))
+    votes_min = check_number(threshold, name="threshold", low=1, integer=True)
+    length = check_number(min_length, name="min_length", low=0)
+    gap = check_number(max_gap, name="max_gap", low=0)
+    keep = check_number(max_lines, name="max_lines", low=1, integer=True)
     found = cv2.HoughLinesP(edge, rho_step, theta_step, votes_min, minLineLength=length, maxLineGap=gap)
     if found is None or len(found) == 0:
         return _empty_lines(edge.shape)
@@ -292,19 +275,19 @@ def hough_circles(image: np.ndarray, *, min_radius: int = 10, max_radius: int = 
         InputError: an option out of range.
     """
     gray = check_gray(image)
-    r_lo = int(_number(min_radius, "min_radius", low=0, integer=True))
-    r_hi = int(_number(max_radius, "max_radius", low=1, integer=True))
+    r_lo = check_number(min_radius, name="min_radius", low=0, integer=True)
+    r_hi = check_number(max_radius, name="max_radius", low=1, integer=True)
     if r_lo > r_hi:
         raise InputError(f"min_radius: expected ≤ max_radius ({max_radius!r}), got {min_radius!r}")
-    dist = max(2.0 * r_lo, 1.0) if min_dist is None else _number(min_dist, "min_dist", low=0, low_open=True)
-    p1 = _number(canny_high, "canny_high", low=0, low_open=True)
-    acc = _number(dp, "dp", low=1.0)
-    keep = int(_number(max_circles, "max_circles", low=1, integer=True))
-    sigma = _number(blur, "blur", low=0, high=100)
+    dist = max(2.0 * r_lo, 1.0) if min_dist is None else check_number(min_dist, name="min_dist", low=0, low_open=True)
+    p1 = check_number(canny_high, name="canny_high", low=0, low_open=True)
+    acc = check_number(dp, name="dp", low=1.0)
+    keep = check_number(max_circles, name="max_circles", low=1, integer=True)
+    sigma = check_number(blur, name="blur", low=0, high=100)
     if method == "gradient":
-        mode, p2 = cv2.HOUGH_GRADIENT, _number(threshold, "threshold", low=1)
+        mode, p2 = cv2.HOUGH_GRADIENT, check_number(threshold, name="threshold", low=1)
     elif method == "gradient_alt":
-        mode, p2 = cv2.HOUGH_GRADIENT_ALT, _number(perfectness, "perfectness", low=0, high=1, low_open=True)
+        mode, p2 = cv2.HOUGH_GRADIENT_ALT, check_number(perfectness, name="perfectness", low=0, high=1, low_open=True)
     else:
         raise InputError(f"method: expected 'gradient' or 'gradient_alt', got {method!r}")
     if sigma > 0:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from vision.classic.ops import register_op
-from vision.classic.validate import check_image, check_mask
+from vision.classic.validate import check_choice, check_image, check_mask, check_number
 from vision.errors import InputError
 
 __all__ = [
@@ -35,16 +35,6 @@ __all__ = [
 ]
 
 _SHAPES = {"rect": cv2.MORPH_RECT, "ellipse": cv2.MORPH_ELLIPSE, "cross": cv2.MORPH_CROSS}
-
-
-def _int(value: object, name: str, *, low: int, high: int | None = None) -> int:
-    """``value`` as an integer in [low, high], else InputError."""
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    ok = ok and int(value) >= low and (high is None or int(value) <= high)
-    if not ok:
-        bound = f"≥ {low}" + ("" if high is None else f" and ≤ {high}")
-        raise InputError(f"{name}: expected an integer {bound}, got {value!r}")
-    return int(value)
 
 
 def structuring_element(shape: Literal["rect", "ellipse", "cross"] = "rect",
@@ -75,9 +65,9 @@ def structuring_element(shape: Literal["rect", "ellipse", "cross"] = "rect",
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
             raise InputError(f"size: expected an integer or (height, width), got {size!r}")
-        h, w = (_int(v, "size", low=1, high=4096) for v in size)
+        h, w = (check_number(v, name="size", low=1, high=4096, integer=True) for v in size)
     else:
-        h = w = _int(size, "size", low=1, high=4096)
+        h = w = check_number(size, name="size", low=1, high=4096, integer=True)
     return cv2.getStructuringElement(_SHAPES[shape], (w, h))
 
 
@@ -92,7 +82,7 @@ def _binary_or_image(image: object) -> tuple[np.ndarray, bool]:
 def _morph(image: object, op: int, shape: str, size: int, iterations: int) -> np.ndarray:
     src, was_bool = _binary_or_image(image)
     kernel = structuring_element(shape, size)
-    n = _int(iterations, "iterations", low=1, high=100)
+    n = check_number(iterations, name="iterations", low=1, high=100, integer=True)
     out = cv2.morphologyEx(src, op, kernel, iterations=n)
     return out.view(np.bool_) if was_bool else out
 
@@ -251,9 +241,8 @@ def remove_small_objects(image: np.ndarray, *, min_size: int = 64, connectivity:
         InputError: min_size < 0 or connectivity not 4/8.
     """
     mask = check_mask(image)
-    size = _int(min_size, "min_size", low=0)
-    if connectivity not in (4, 8) or isinstance(connectivity, bool):
-        raise InputError(f"connectivity: expected 4 or 8, got {connectivity!r}")
+    size = check_number(min_size, name="min_size", low=0, integer=True)
+    connectivity = check_choice(connectivity, (4, 8), name="connectivity")
     if size <= 1:
         return mask.copy()
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=connectivity,

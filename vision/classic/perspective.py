@@ -13,8 +13,6 @@ around an object still surrounds it after a flip, a scale or a rotation.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import cv2
@@ -22,7 +20,7 @@ import numpy as np
 
 from vision.classic.ops import register_op
 from vision.classic.results import Warped
-from vision.classic.validate import check_image, check_odd, to_gray
+from vision.classic.validate import check_choice, check_image, check_number, check_odd, to_gray
 from vision.errors import InputError, ShapeError
 
 __all__ = ["transform_points", "transform_boxes", "affine", "perspective", "document_scan"]
@@ -44,41 +42,13 @@ _BORDER_HELP = "outside the input: constant (fill), reflect (mirror, edge pixel 
 _FILL_HELP = "border value for constant: 0..255, or an (r, g, b) triple for RGB"
 
 
-# ---------------------------------------------------------------- option checks shared with vision.classic.geometry
-def choice(value: Any, options: Sequence[str] | dict, name: str) -> str:
-    """``value`` if it is one of ``options``, else InputError listing them."""
-    if not isinstance(value, str) or value not in options:
-        raise InputError(f"{name}: expected one of {list(options)}, got {value!r}")
-    return value
-
-
-def number(value: Any, name: str, *, positive: bool = False) -> float:
-    """A finite real number (bools refused), optionally > 0, else InputError."""
-    try:
-        ok = not isinstance(value, (bool, np.bool_)) and math.isfinite(float(value))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or (positive and float(value) <= 0):
-        raise InputError(f"{name}: expected a finite {'positive ' if positive else ''}number, got {value!r}")
-    return float(value)
-
-
-def integer(value: Any, name: str, *, minimum: int = 0) -> int:
-    """An integer ≥ ``minimum`` (bools and non-integral floats refused), else InputError."""
-    if type(value) is int and value >= minimum:      # the common case, quickly
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)) \
-            or not float(value).is_integer() or int(value) < minimum:
-        raise InputError(f"{name}: expected an integer ≥ {minimum}, got {value!r}")
-    return int(value)
-
-
+# ---------------------------------------------------------------- argument parsing shared with vision.classic.geometry
 def fill_value(fill: Any, channels: int, name: str = "fill") -> tuple[float, ...]:
     """The border colour as OpenCV wants it: one 0..255 value for every channel, or one per channel."""
     vals = np.atleast_1d(np.asarray(fill, dtype=object))
     if vals.ndim != 1 or len(vals) not in (1, channels):
         raise InputError(f"{name}: expected a value 0..255 or {channels} of them, got {fill!r}")
-    out = tuple(number(v, name) for v in vals)
+    out = tuple(check_number(v, name=name) for v in vals)
     if any(not 0 <= v <= 255 for v in out):
         raise InputError(f"{name}: expected values in 0..255, got {fill!r}")
     return out * channels if len(out) == 1 else out
@@ -90,7 +60,8 @@ def size_arg(size: Any, name: str = "output_size") -> tuple[int, int]:
         w, h = size
     except (TypeError, ValueError):
         raise InputError(f"{name}: expected (width, height), got {size!r}") from None
-    w, h = integer(w, f"{name} width", minimum=1), integer(h, f"{name} height", minimum=1)
+    w = check_number(w, name=f"{name} width", low=1, integer=True)
+    h = check_number(h, name=f"{name} height", low=1, integer=True)
     check_side(w, h, name)
     return w, h
 
@@ -206,7 +177,8 @@ def transform_boxes(boxes: Any, matrix: Any, *, clip_to: Any = None) -> np.ndarr
         shape = tuple(clip_to) if isinstance(clip_to, (tuple, list)) else None
         if shape is None or len(shape) not in (2, 3):
             raise InputError(f"clip_to: expected an image shape (height, width[, channels]), got {clip_to!r}")
-        h, w = integer(shape[0], "clip_to height"), integer(shape[1], "clip_to width")
+        h = check_number(shape[0], name="clip_to height", low=0, integer=True)
+        w = check_number(shape[1], name="clip_to width", low=0, integer=True)
         out[:, 0::2] = out[:, 0::2].clip(0, w)
         out[:, 1::2] = out[:, 1::2].clip(0, h)
     return out
@@ -238,8 +210,8 @@ def points_arg(value: Any, count: int, name: str) -> np.ndarray:
 def warp(img: np.ndarray, m: np.ndarray, size: tuple[int, int], interpolation: str, border: str,
          fill: Any) -> np.ndarray:
     """Warp ``img`` by ``m`` (input → output, pixel-centre convention) onto a ``size = (width, height)`` canvas."""
-    flags = WARP_FLAGS[choice(interpolation, WARP_FLAGS, "interpolation")]
-    mode = BORDERS[choice(border, ("constant", "reflect", "replicate"), "border")]
+    flags = WARP_FLAGS[check_choice(interpolation, WARP_FLAGS, name="interpolation")]
+    mode = BORDERS[check_choice(border, ("constant", "reflect", "replicate"), name="border")]
     value = fill_value(fill, 1 if img.ndim == 2 else 3)
     check_side(*size, "warp")
     if np.allclose(m[2], (0.0, 0.0, 1.0), rtol=0, atol=1e-15):
@@ -400,14 +372,12 @@ def document_scan(image: Any, *, blur: int = 5, low: float = 50.0, high: float =
     """
     img = check_image(image)
     blur = check_odd(blur, name="blur")
-    low, high = number(low, "low"), number(high, "high")
+    low, high = check_number(low, name="low"), check_number(high, name="high")
     if not 0 <= low <= high:
         raise InputError(f"low, high: expected 0 ≤ low ≤ high, got low={low}, high={high}")
-    if not 0 <= number(min_area, "min_area") <= 1:
-        raise InputError(f"min_area: expected a fraction in 0..1, got {min_area!r}")
-    if not 0 < number(epsilon, "epsilon") < 1:
-        raise InputError(f"epsilon: expected a fraction in (0, 1), got {epsilon!r}")
-    choice(interpolation, WARP_FLAGS, "interpolation")
+    min_area = check_number(min_area, name="min_area", low=0, high=1)
+    epsilon = check_number(epsilon, name="epsilon", low=0, high=1, low_open=True, high_open=True)
+    check_choice(interpolation, WARP_FLAGS, name="interpolation")
     quad = _find_quad(to_gray(img), blur, low, high, float(min_area), float(epsilon))
     if quad is None:
         raise InputError(f"document_scan: no quadrilateral found; expected a page outline inside the "

@@ -19,8 +19,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from vision.classic.validate import check_image
-from vision.errors import InputError, ShapeError
+from vision.classic.validate import check_image, check_number
+from vision.errors import ShapeError
 
 __all__ = ["mse", "psnr", "ssim"]
 
@@ -65,8 +65,7 @@ def psnr(reference: Any, test: Any, *, data_range: float = 255.0) -> float:
         DTypeError: either image is not uint8.
         ShapeError: bad layout, or the two shapes differ.
     """
-    if isinstance(data_range, bool) or not isinstance(data_range, (int, float)) or not data_range > 0:
-        raise InputError(f"data_range: expected a number > 0, got {data_range!r}")
+    data_range = check_number(data_range, name="data_range", low=0, low_open=True)
     err = mse(reference, test)
     if err == 0:
         return float("inf")
@@ -97,10 +96,8 @@ def ssim(reference: Any, test: Any, *, data_range: float = 255.0, sigma: float =
     """
     from skimage.metrics import structural_similarity
 
-    if isinstance(data_range, bool) or not isinstance(data_range, (int, float)) or not data_range > 0:
-        raise InputError(f"data_range: expected a number > 0, got {data_range!r}")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma > 0:
-        raise InputError(f"sigma: expected a number > 0, got {sigma!r}")
+    data_range = check_number(data_range, name="data_range", low=0, low_open=True)
+    sigma = check_number(sigma, name="sigma", low=0, low_open=True)
     ref, tst = _pair(reference, test)
     win = 2 * int(3.5 * sigma + 0.5) + 1 if gaussian_weights else 7
     if min(ref.shape[:2]) < win:

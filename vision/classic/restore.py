@@ -30,24 +30,10 @@ import cv2
 import numpy as np
 
 from vision.classic.ops import register_op
-from vision.classic.validate import check_image, check_odd
+from vision.classic.validate import check_image, check_number, check_odd
 from vision.errors import InputError
 
 __all__ = ["blur_psf", "gaussian_psf", "motion_psf", "richardson_lucy", "unsupervised_wiener", "wiener"]
-
-
-def _number(value: float, *, name: str, low: float, strict: bool = True) -> float:
-    """``value`` as a finite float > ``low`` (or ≥ when not ``strict``), else InputError."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value < low or (strict and value == low):
-        raise InputError(f"{name}: expected a finite number {'>' if strict else '≥'} {low}, got {value!r}")
-    return float(value)
-
-
-def _int_at_least(value: int, *, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name}: expected an integer ≥ {minimum}, got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------------------------- PSFs
@@ -69,8 +55,8 @@ def motion_psf(length: float = 15, angle_deg: float = 0.0) -> np.ndarray:
     Raises:
         InputError: length < 1 or a non-finite angle.
     """
-    length = _number(length, name="length", low=1.0, strict=False)
-    theta = math.radians(_number(angle_deg, name="angle_deg", low=-math.inf))
+    length = check_number(length, name="length", low=1.0)
+    theta = math.radians(check_number(angle_deg, name="angle_deg"))
     half = (length - 1.0) / 2.0
     radius = math.ceil(half - 1e-9)
     coords = np.arange(-radius, radius + 1, dtype=np.float64)
@@ -95,7 +81,7 @@ def gaussian_psf(size: int = 15, sigma: float = 3.0) -> np.ndarray:
         InputError: size not odd and ≥ 1, sigma ≤ 0.
     """
     size = check_odd(size, name="size")
-    sigma = _number(sigma, name="sigma", low=0.0)
+    sigma = check_number(sigma, name="sigma", low=0.0, low_open=True)
     g = cv2.getGaussianKernel(size, sigma, cv2.CV_64F)
     kernel = g @ g.T
     return kernel / kernel.sum()
@@ -242,7 +228,7 @@ def wiener(image, *, psf: Literal["motion", "gaussian"] = "motion", length: int 
 
     img = check_image(image)
     kernel = _psf(psf, length, angle_deg, size, sigma)
-    balance = _number(balance, name="balance", low=0.0)
+    balance = check_number(balance, name="balance", low=0.0, low_open=True)
     x, crop = _pad_for_fft(img, kernel, _PAD_SIDES)
     shape = x.shape[:2]
     trans = uft.ir2tf(kernel.astype(np.float32), shape, is_real=True)
@@ -280,7 +266,7 @@ def unsupervised_wiener(image, *, psf: Literal["motion", "gaussian"] = "motion",
 
     img = check_image(image)
     kernel = _psf(psf, length, angle_deg, size, sigma)
-    rng = np.random.default_rng(_int_at_least(seed, name="seed", minimum=0))
+    rng = np.random.default_rng(check_number(seed, name="seed", low=0, integer=True))
     k32 = kernel.astype(np.float32)
     x, crop = _pad_for_fft(img, kernel, _PAD_SIDES)
     if img.ndim == 2:
@@ -311,7 +297,7 @@ def richardson_lucy(image, *, psf: Literal["motion", "gaussian"] = "motion", len
     """
     img = check_image(image)
     kernel = _psf(psf, length, angle_deg, size, sigma).astype(np.float32)
-    iterations = _int_at_least(iterations, name="iterations", minimum=1)
+    iterations = check_number(iterations, name="iterations", low=1, integer=True)
     flipped = np.ascontiguousarray(kernel[::-1, ::-1])  # filter2D correlates: the flipped kernel convolves
     y = img.astype(np.float32) * np.float32(1 / 255)
     x = np.full_like(y, 0.5)

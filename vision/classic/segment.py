@@ -9,7 +9,6 @@ x2/y2, centroids (x, y)).
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import cv2
@@ -17,7 +16,8 @@ import numpy as np
 
 from vision.classic.ops import register_op
 from vision.classic.results import Regions
-from vision.classic.validate import check_gray, check_image, check_mask, check_odd
+from vision.classic.validate import (check_choice, check_gray, check_image, check_mask, check_number,
+                                     check_odd)
 from vision.errors import InputError
 
 __all__ = [
@@ -34,20 +34,6 @@ __all__ = [
     "threshold_otsu",
     "watershed",
 ]
-
-
-def _num(value: object, name: str, *, low: float, high: float = math.inf, integer: bool = False,
-         low_open: bool = False) -> float:
-    """``value`` as a number in [low, high] (or (low, high] when ``low_open``), else InputError."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
-        ok = ok and (not integer or v == int(v))
-    if not ok:
-        bound = (f"> {low}" if low_open else f"≥ {low}") + (f" and ≤ {high}" if math.isfinite(high) else "")
-        raise InputError(f"{name}: expected {'an integer' if integer else 'a number'} {bound}, got {value!r}")
-    return float(value)
 
 
 def _as_mask(out: np.ndarray) -> np.ndarray:
@@ -75,7 +61,7 @@ def threshold(image: np.ndarray, *, value: int = 128, invert: bool = False) -> n
         InputError: value outside 0–255.
     """
     gray = check_gray(image)
-    level = _num(value, "value", low=0, high=255)
+    level = check_number(value, name="value", low=0, high=255)
     _, out = cv2.threshold(gray, level, 1, cv2.THRESH_BINARY_INV if invert else cv2.THRESH_BINARY)
     return _as_mask(out)
 
@@ -140,7 +126,7 @@ def multiotsu_levels(image: np.ndarray, *, classes: int = 3) -> list[int]:
     from skimage.filters import threshold_multiotsu as sk_multiotsu
 
     gray = check_gray(image)
-    n = int(_num(classes, "classes", low=2, high=5, integer=True))
+    n = check_number(classes, name="classes", low=2, high=5, integer=True)
     hist = np.bincount(gray.ravel(), minlength=256)
     present = np.flatnonzero(hist)
     if len(present) <= n:
@@ -200,7 +186,7 @@ def threshold_adaptive(image: np.ndarray, *, method: Literal["mean", "gaussian"]
     if method not in modes:
         raise InputError(f"method: expected 'mean' or 'gaussian', got {method!r}")
     block = check_odd(block_size, name="block_size", minimum=3)
-    offset = _num(c, "c", low=-math.inf)
+    offset = check_number(c, name="c")
     kind = cv2.THRESH_BINARY_INV if invert else cv2.THRESH_BINARY
     return _as_mask(cv2.adaptiveThreshold(gray, 1, modes[method], kind, block, offset))
 
@@ -267,9 +253,9 @@ def kmeans_quantize(image: np.ndarray, *, k: int = 8, attempts: int = 1, seed: i
         InputError: k or attempts < 1, seed not an integer ≥ 0.
     """
     arr = check_image(image)
-    n_k = int(_num(k, "k", low=1, high=256, integer=True))
-    tries = int(_num(attempts, "attempts", low=1, high=100, integer=True))
-    s = int(_num(seed, "seed", low=0, integer=True))
+    n_k = check_number(k, name="k", low=1, high=256, integer=True)
+    tries = check_number(attempts, name="attempts", low=1, high=100, integer=True)
+    s = check_number(seed, name="seed", low=0, integer=True)
     channels = 1 if arr.ndim == 2 else 3
     data = arr.reshape(-1, channels).astype(np.float32)
     if len(data) <= n_k:
@@ -346,9 +332,8 @@ def connected_components(image: np.ndarray, *, connectivity: Literal[4, 8] = 8, 
         InputError: connectivity not 4/8, min_area < 0.
     """
     mask = check_mask(image)
-    if connectivity not in (4, 8) or isinstance(connectivity, bool):
-        raise InputError(f"connectivity: expected 4 or 8, got {connectivity!r}")
-    smallest = int(_num(min_area, "min_area", low=0, integer=True))
+    connectivity = check_choice(connectivity, (4, 8), name="connectivity")
+    smallest = check_number(min_area, name="min_area", low=0, integer=True)
     n, labels, stats, cents = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=connectivity,
                                                                ltype=cv2.CV_32S)
     stats, cents = stats[1:], cents[1:]
@@ -398,8 +383,8 @@ def watershed(image: np.ndarray, *, min_distance: int = 10, invert: bool = False
         mask = ~mask if invert else mask
     else:
         mask = threshold_otsu(arr, invert=invert)
-    radius = int(_num(min_distance, "min_distance", low=1, high=10000, integer=True))
-    compact = _num(compactness, "compactness", low=0)
+    radius = check_number(min_distance, name="min_distance", low=1, high=10000, integer=True)
+    compact = check_number(compactness, name="compactness", low=0)
     fg = mask.view(np.uint8)
     dist = cv2.distanceTransform(fg, cv2.DIST_L2, 5)
     window = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * radius + 1, 2 * radius + 1))
@@ -438,8 +423,8 @@ def slic(image: np.ndarray, *, n_segments: int = 200, compactness: float = 10.0)
     from skimage.segmentation import slic as sk_slic
 
     arr = check_image(image)
-    n = int(_num(n_segments, "n_segments", low=1, integer=True))
-    comp = _num(compactness, "compactness", low=0, low_open=True)
+    n = check_number(n_segments, name="n_segments", low=1, integer=True)
+    comp = check_number(compactness, name="compactness", low=0, low_open=True)
     if arr.ndim == 2:
         labels = sk_slic(arr, n_segments=n, compactness=comp, start_label=1, channel_axis=None)
         return regions_from_labels(labels)
@@ -483,8 +468,8 @@ def felzenszwalb(image: np.ndarray, *, scale: float = 100.0, sigma: float = 0.5,
     from skimage.segmentation import felzenszwalb as sk_felzenszwalb
 
     arr = check_image(image)
-    sc = _num(scale, "scale", low=0, low_open=True)
-    sg = _num(sigma, "sigma", low=0)
-    ms = int(_num(min_size, "min_size", low=1, integer=True))
+    sc = check_number(scale, name="scale", low=0, low_open=True)
+    sg = check_number(sigma, name="sigma", low=0)
+    ms = check_number(min_size, name="min_size", low=1, integer=True)
     labels = sk_felzenszwalb(arr, scale=sc, sigma=sg, min_size=ms, channel_axis=None if arr.ndim == 2 else -1)
     return regions_from_labels(labels + 1)

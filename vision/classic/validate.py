@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 
 from vision.errors import DTypeError, InputError, ShapeError
 
-__all__ = ["check_image", "check_gray", "check_mask", "check_odd", "to_gray"]
+__all__ = ["check_choice", "check_gray", "check_image", "check_mask", "check_number", "check_odd", "to_gray"]
 
 
 def _describe(a: np.ndarray) -> str:
@@ -77,8 +79,64 @@ def check_mask(mask: Any, *, name: str = "mask", min_size: int = 1) -> np.ndarra
     return arr.astype(bool, copy=False)
 
 
-def check_odd(value: int, *, name: str, minimum: int = 1) -> int:
+def check_number(value: Any, *, name: str, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False, integer: bool = False) -> int | float:
+    """Return ``value`` as a finite float (an int when ``integer``) within the bounds, else InputError.
+
+    Bools are refused (``True`` is not an option value of 1). With ``integer`` only int and numpy integer types
+    pass: ``2.0`` is refused, as a slider or config that sends floats for an integer option is a bug to report.
+
+    Args:
+        value: the option value to check.
+        name: the option's name, first in the message.
+        low, high: the bounds (None = unbounded on that side); inclusive unless ``low_open``/``high_open``.
+        integer: require an integer (and return an int).
+    Returns:
+        ``int(value)`` when ``integer``, else ``float(value)``.
+    Raises:
+        InputError: not a real number, NaN or ±inf, out of bounds, or not an integer when ``integer``; the message
+            reads ``"{name}: expected a finite number ≥ 0 and ≤ 1, got 1.5"``.
+    """
+    types = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    ok = isinstance(value, types) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (low is None or (value > low if low_open else value >= low))
+    ok = ok and (high is None or (value < high if high_open else value <= high))
+    if not ok:
+        bounds = ([] if low is None else [f"{'>' if low_open else '≥'} {low}"]) + \
+                 ([] if high is None else [f"{'<' if high_open else '≤'} {high}"])
+        what = " ".join(["an integer" if integer else "a finite number", " and ".join(bounds)]).rstrip()
+        raise InputError(f"{name}: expected {what}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def check_choice(value: Any, choices: Collection, *, name: str) -> Any:
+    """Return ``value`` if it is one of ``choices``, else InputError listing them.
+
+    With integer choices the value must be an integer (bools and ``3.0`` are refused) and comes back as an int;
+    with string choices it must be a string.
+
+    Args:
+        value: the option value to check.
+        choices: the allowed values (a tuple, list or the keys of a dict), all ints or all strings.
+        name: the option's name, first in the message.
+    Raises:
+        InputError: ``"{name}: expected one of [...], got {value!r}"``.
+    """
+    options = list(choices)
+    numeric = isinstance(options[0], int)
+    right_type = (isinstance(value, (int, np.integer)) and not isinstance(value, bool)) if numeric \
+        else isinstance(value, str)
+    if not right_type or value not in options:
+        raise InputError(f"{name}: expected one of {options}, got {value!r}")
+    return int(value) if numeric else value
+
+
+def check_odd(value: Any, *, name: str, minimum: int = 1) -> int:
     """An odd integer ≥ ``minimum`` (kernel apertures), else InputError."""
-    if isinstance(value, bool) or int(value) != value or int(value) < minimum or int(value) % 2 == 0:
+    try:
+        odd = check_number(value, name=name, low=minimum, integer=True) % 2 == 1
+    except InputError:
+        odd = False
+    if not odd:
         raise InputError(f"{name}: expected an odd integer ≥ {minimum}, got {value!r}")
     return int(value)
