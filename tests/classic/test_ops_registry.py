@@ -110,3 +110,47 @@ def test_real_photo_with_defaults(name):
         assert "expected" in str(exc)
         return
     _check_output(name, image, out)
+
+
+#: ops whose input is a binary mask: bool is their natural input, RGB is a shape error
+MASK_OPS = {"skeletonize", "fill_holes", "remove_small_objects", "connected_components"}
+
+BAD_IMAGES = {
+    "float32": (np.zeros((8, 8), np.float32), DTypeError),
+    "uint16": (np.zeros((8, 8), np.uint16), DTypeError),
+    "int64": (np.zeros((8, 8), np.int64), DTypeError),
+    "4ch": (np.zeros((8, 8, 4), np.uint8), ShapeError),
+    "2ch": (np.zeros((8, 8, 2), np.uint8), ShapeError),
+    "0xN": (np.zeros((0, 8), np.uint8), ShapeError),
+    "Nx0x3": (np.zeros((8, 0, 3), np.uint8), ShapeError),
+    "1d": (np.zeros(8, np.uint8), ShapeError),
+    "4d": (np.zeros((2, 8, 8, 3), np.uint8), ShapeError),
+}
+
+
+@pytest.mark.parametrize("name", OPS)
+@pytest.mark.parametrize("case", list(BAD_IMAGES))
+def test_bad_images_raise_typed_errors_and_leave_the_input_alone(name, case):
+    image, error = BAD_IMAGES[case]
+    if name in MASK_OPS and case in ("4ch", "Nx0x3"):
+        error = ShapeError
+    before = image.copy()
+    with pytest.raises(error, match="expected"):
+        apply_op(name, image)
+    assert np.array_equal(image, before)
+
+
+#: ops that also take a bool mask (binary morphology; watershed splits a given mask) and answer for a mask
+BOOL_OK = MASK_OPS | {"erode", "dilate", "opening", "closing", "morph_gradient", "tophat", "blackhat", "watershed"}
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_bool_masks_are_taken_only_where_they_mean_something(name):
+    mask = np.zeros((16, 16), bool)
+    mask[4:12, 4:12] = True
+    if name not in BOOL_OK:
+        with pytest.raises(DTypeError, match="expected uint8"):
+            apply_op(name, mask)
+        return
+    out = apply_op(name, mask)
+    assert isinstance(out, Regions) or out.dtype == bool

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from vision.classic.pipeline import Pipeline, Step, iter_image_files, list_examples
+from vision.classic.pipeline import Pipeline, iter_image_files, list_examples
 from vision.classic.results import Lines, Regions
 from vision.data import load_sample
 from vision.errors import InputError, SourceNotFoundError, UnknownModelError
