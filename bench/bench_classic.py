@@ -5,9 +5,9 @@ time ``apply_op(op, image, **params)`` (what a user of vision calls) against the
 and report ratios: ``skimage / vision`` (goal ≥ 1) and ``vision / opencv − 1`` (the overhead; goal ≤ 5 %).
 Medians of repeated runs, interleaved so that machine noise hits all three alike.
 
-    python bench/bench_classic.py [--repeat 7] [--only canny sobel] [--size 1024]
+    python bench/bench_classic.py [--repeat 7] [--only canny sobel] [--size 1024] [--out classic]
 
-Writes bench/results/classic.json and classic.md.
+Writes bench/results/classic.json and classic.md (or NAME.json / NAME.md with --out NAME).
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--out", default="classic", help="results name: bench/results/NAME.json and NAME.md")
     args = ap.parse_args()
     img = photo(args.size)
     peers = load_peers()
@@ -95,7 +96,7 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "size": args.size, "repeat": args.repeat,
             "opencv_threads": cv2.getNumThreads()}
-    (out / "classic.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    (out / f"{args.out}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     lines = [f"1024×1024 RGB astronaut, median of {args.repeat}, {os.cpu_count()} CPUs.", "",
              "| op | vision ms | scikit-image ms | skimage / vision | OpenCV ms | overhead vs OpenCV |",
              "|---|---:|---:|---:|---:|---:|"]
@@ -103,7 +104,7 @@ def main() -> None:
         sk = f"{r['skimage_ms']:.2f} | {r['skimage_over_vision']:.2f}×" if "skimage_ms" in r else "— | —"
         cv = f"{r['opencv_ms']:.2f} | {r['overhead_vs_opencv'] * 100:+.1f}%" if "opencv_ms" in r else "— | —"
         lines.append(f"| {r['op']} | {r['vision_ms']:.2f} | {sk} | {cv} |")
-    (out / "classic.md").write_text("\n".join(lines) + "\n")
+    (out / f"{args.out}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
