@@ -17,7 +17,7 @@ def tile(images: Sequence[np.ndarray], *, cols: int = 4, cell: int = 256, gap: i
 
     Args:
         images: H×W×3 uint8 RGB or H×W gray (anything :func:`vision.io.read_image` takes; bool masks as 0/255).
-        captions: optional text drawn at the top-left of each cell.
+        captions: optional text drawn at the bottom-left of each cell (clear of labels drawn at the top).
     Raises:
         InputError: no images, ``cols``/``cell`` < 1, or a caption count that differs from the image count.
     """
@@ -49,5 +49,5 @@ def tile(images: Sequence[np.ndarray], *, cols: int = 4, cell: int = 256, gap: i
 
             x0, y0 = gap + c * (cell + gap), gap + r * (cell + gap)
             scale = max(0.4, cell / 700)
-            draw_label(out, captions[k], x0, y0 + round(40 * scale), (30, 30, 30), scale)
+            draw_label(out, captions[k], x0, y0 + cell, (30, 30, 30), scale)
     return out
