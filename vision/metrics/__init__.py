@@ -1,0 +1,39 @@
+"""Metrics computed at epoch end and their plots.
+
+Classification (``vision.metrics.classification``): confusion matrix, precision/recall/specificity/NPV/FPR,
+F1/F-beta, Matthews correlation, ROC/PR curves with AUC and average precision — numpy, checked against
+scikit-learn. Plots (``vision.metrics.plots``): confusion matrix, ROC, PR and training curves as matplotlib
+figures and atomically written PNGs (matplotlib is imported only when a plot is drawn).
+"""
+
+from vision.metrics.classification import (
+    ClassificationMetrics,
+    average_precision,
+    classification_report,
+    confusion_matrix,
+    matthews_corrcoef,
+    precision_recall_curve,
+    precision_recall_curves,
+    roc_auc,
+    roc_curve,
+    roc_curves,
+)
+from vision.metrics.plots import plot_confusion_matrix, plot_history, plot_pr, plot_roc, save_figure
+
+__all__ = [
+    "ClassificationMetrics",
+    "average_precision",
+    "classification_report",
+    "confusion_matrix",
+    "matthews_corrcoef",
+    "plot_confusion_matrix",
+    "plot_history",
+    "plot_pr",
+    "plot_roc",
+    "precision_recall_curve",
+    "precision_recall_curves",
+    "roc_auc",
+    "roc_curve",
+    "roc_curves",
+    "save_figure",
+]
