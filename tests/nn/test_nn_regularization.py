@@ -109,7 +109,7 @@ def test_penalties_equal_hand_sums_over_weights_only():
     assert torch.allclose(l1_penalty(model, 0.01), 0.01 * sum(w.abs().sum() for w in weights))
     assert torch.allclose(l2_penalty(model, 0.01), 0.01 / 2 * sum((w**2).sum() for w in weights))
     everything = list(model.parameters())
-    assert torch.allclose(l1_penalty(model, 0.5, exclude_bias_and_norm=False),
+    assert torch.allclose(l1_penalty(model, 0.5, include="*"),
                           0.5 * sum(p.abs().sum() for p in everything))
     with torch.no_grad():
         model[1].weight.fill_(100.0)  # BN and biases do not move the default penalty
@@ -126,9 +126,9 @@ def test_l2_gradient_equals_torch_weight_decay():
 
 def test_penalty_include_patterns_callables_and_frozen_parameters():
     model = _penalty_model()
-    only_linear = l2_penalty(model, 1.0, include=["4.*"])
+    only_linear = l2_penalty(model, 1.0, include=["4.weight"])  # patterns select exactly (biases too if matched)
     assert torch.allclose(only_linear, (model[4].weight**2).sum() / 2)
-    by_callable = l1_penalty(model, 1.0, include=lambda name, p: p.dim() == 4)
+    by_callable = l1_penalty(model, 1.0, include=lambda name, p, module: p.dim() == 4)
     assert torch.allclose(by_callable, model[0].weight.abs().sum())
     model[0].weight.requires_grad_(False)  # frozen parameters never count
     assert torch.allclose(l1_penalty(model, 1.0), model[4].weight.abs().sum())
@@ -138,12 +138,12 @@ def test_penalty_include_patterns_callables_and_frozen_parameters():
 
 def test_penalty_errors():
     model = _penalty_model()
-    with pytest.raises(InputError, match="include patterns \\['head.\\*'\\] match no trainable parameter.*0.weight"):
+    with pytest.raises(InputError, match="pattern 'head.\\*' matches no trainable parameter.*0.weight"):
         l1_penalty(model, 0.1, include=["head.*"])
     with pytest.raises(InputError, match="coeff must be a finite number >= 0, got -0.1"):
         l2_penalty(model, -0.1)
-    with pytest.raises(InputError, match="include must be"):
-        l2_penalty(model, 0.1, include="4.*")
+    with pytest.raises(InputError, match="must be a glob pattern or a non-empty list"):
+        l2_penalty(model, 0.1, include=[3])
     with pytest.raises(InputError, match="expected an nn.Module"):
         l1_penalty([torch.zeros(2)], 0.1)
 

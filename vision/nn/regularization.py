@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,6 +28,7 @@ __all__ = [
     "freeze_batchnorm",
     "l1_penalty",
     "l2_penalty",
+    "select_parameters",
     "unfreeze_batchnorm",
 ]
 
@@ -38,7 +40,7 @@ _NORM_LAYERS = (
 _BATCHNORM = nn.modules.batchnorm._BatchNorm  # BatchNorm1d/2d/3d, their lazy forms and SyncBatchNorm
 _FROZEN_FLAG = "_vision_bn_frozen"
 
-Include = Callable[[str, nn.Parameter], bool] | Sequence[str] | None
+ParamInclude = Callable[[str, nn.Parameter, nn.Module], bool] | str | Sequence[str] | None
 
 
 def _positive(label: str, value: float | None) -> float | None:
@@ -93,29 +95,19 @@ def clip_gradients(
     return total
 
 
-def _selected(model: nn.Module, include: Include, exclude_bias_and_norm: bool) -> list[torch.Tensor]:
-    """The trainable parameters a penalty applies to (each shared parameter once)."""
-    if not isinstance(model, nn.Module):
-        raise InputError(f"expected an nn.Module, got {type(model).__name__}")
-    norm_ids = {id(p) for m in model.modules() if isinstance(m, _NORM_LAYERS) for p in m.parameters(recurse=False)}
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    if include is not None:
-        if callable(include):
-            named = [(n, p) for n, p in named if include(n, p)]
-        elif isinstance(include, str) or not all(isinstance(pat, str) for pat in include):
-            raise InputError(f"include must be a callable(name, param) or a list of name patterns, got {include!r}")
-        else:
-            patterns = list(include)
-            unmatched = [pat for pat in patterns if not any(fnmatch.fnmatchcase(n, pat) for n, _ in named)]
-            if unmatched:
-                names = [n for n, _ in named]
-                shown = ", ".join(names[:12]) + (f", … ({len(names)} in all)" if len(names) > 12 else "")
-                raise InputError(f"include patterns {unmatched} match no trainable parameter; names are: {shown}")
-            named = [(n, p) for n, p in named if any(fnmatch.fnmatchcase(n, pat) for pat in patterns)]
-    if exclude_bias_and_norm:
-        named = [(n, p) for n, p in named
-                 if not n.rsplit(".", 1)[-1].startswith("bias") and id(p) not in norm_ids]
-    return [p for _, p in named]
+def preview_names(names: Sequence[str], limit: int = 40) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", … ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def name_patterns(spec: Any, where: str) -> list[str]:
+    if isinstance(spec, str):
+        spec = [spec]
+    if (not isinstance(spec, Sequence) or isinstance(spec, (str, bytes)) or not spec
+            or not all(isinstance(s, str) and s for s in spec)):
+        raise InputError(f"{where}: 'params' must be a glob pattern or a non-empty list of glob patterns on "
+                         f"parameter names (e.g. 'backbone.*'); got {spec!r}")
+    return list(spec)
 
 
 def _check_coeff(coeff: float) -> float:
@@ -124,61 +116,82 @@ def _check_coeff(coeff: float) -> float:
     return float(coeff)
 
 
-def _zero(model: nn.Module) -> torch.Tensor:
-    first = next(model.parameters(), None)
-    if first is None:
-        return torch.zeros(())
-    return torch.zeros((), device=first.device, dtype=first.dtype if first.is_floating_point() else torch.float32)
+def _is_weight(name: str, param: nn.Parameter, module: nn.Module) -> bool:
+    """Default filter: not a bias and not a parameter of a normalization layer."""
+    return not name.rsplit(".", 1)[-1].startswith("bias") and not isinstance(module, _NORM_LAYERS)
 
 
-def l1_penalty(model: nn.Module, coeff: float, *, include: Include = None,
-               exclude_bias_and_norm: bool = True) -> torch.Tensor:
-    """Return ``coeff · Σ|w|`` over the chosen trainable parameters (differentiable; add it to the loss).
+def select_parameters(model: nn.Module, include: ParamInclude) -> list[nn.Parameter]:
+    """The trainable parameters of ``model`` that ``include`` selects (see :func:`l2_penalty`)."""
+    if not isinstance(model, nn.Module):
+        raise InputError(f"expected an nn.Module; got {type(model).__name__}")
+    entries = []  # (full name, parameter, owning module); shared parameters once
+    seen: set[int] = set()
+    for mod_name, module in model.named_modules():
+        for p_name, p in module.named_parameters(recurse=False):
+            if id(p) in seen or not p.requires_grad:
+                continue
+            seen.add(id(p))
+            entries.append((f"{mod_name}.{p_name}" if mod_name else p_name, p, module))
+    if include is None:
+        return [p for n, p, m in entries if _is_weight(n, p, m)]
+    if callable(include):
+        return [p for n, p, m in entries if include(n, p, m)]
+    pats = name_patterns(include, "include")
+    names = [n for n, _, _ in entries]
+    for pat in pats:
+        if not any(fnmatch.fnmatchcase(n, pat) for n in names):
+            raise InputError(f"include: pattern {pat!r} matches no trainable parameter of "
+                             f"{type(model).__name__}; parameter names are: {preview_names(names)}")
+    return [p for n, p, _ in entries if any(fnmatch.fnmatchcase(n, pat) for pat in pats)]
 
-    Args:
-        model: the model.
-        coeff: the penalty weight λ ≥ 0.
-        include: which parameters: None (all trainable), a list of ``fnmatch`` patterns on parameter names
-            (``"features.*.weight"``), or a ``callable(name, param) -> bool``. Frozen parameters never count.
-        exclude_bias_and_norm: also drop biases (names ending in ``bias…``) and the parameters of normalisation
-            layers (BatchNorm, InstanceNorm, GroupNorm, LayerNorm, RMSNorm), even when ``include`` names them.
 
-    Returns:
-        A 0-d tensor (0 when nothing is selected).
+def l2_penalty(model: nn.Module, coeff: float, *, include: ParamInclude = None) -> torch.Tensor:
+    """The explicit L2 loss term ``coeff/2 · Σ w²`` over the selected parameters of ``model``.
 
-    Raises:
-        InputError: bad ``coeff``, ``model`` not a Module, bad ``include`` or a pattern that matches nothing.
-    """
-    coeff = _check_coeff(coeff)
-    params = _selected(model, include, exclude_bias_and_norm)
-    if not params or coeff == 0:
-        return _zero(model)
-    return coeff * torch.stack([p.abs().sum() for p in params]).sum()
-
-
-def l2_penalty(model: nn.Module, coeff: float, *, include: Include = None,
-               exclude_bias_and_norm: bool = True) -> torch.Tensor:
-    """Return ``coeff/2 · Σw²`` over the chosen trainable parameters (differentiable; add it to the loss).
-
-    The gradient is ``coeff·w``, the same as torch's ``weight_decay=coeff`` (Keras' ``l2(x)`` is ``coeff = 2x``).
+    Its gradient is ``coeff·w``, the same as torch's ``weight_decay=coeff`` (see the module docstring).
 
     Args:
-        model: the model.
-        coeff: the penalty weight λ ≥ 0.
-        include: as in :func:`l1_penalty`.
-        exclude_bias_and_norm: as in :func:`l1_penalty`.
+        model: the network.
+        coeff: ≥ 0.
+        include: which trainable parameters: ``None`` (default) = all but biases and the parameters of
+            normalization layers (BatchNorm/InstanceNorm/LayerNorm/GroupNorm/RMSNorm); glob pattern(s) on parameter
+            names (``"head.*"``, ``["*.weight"]``); or a callable ``(name, parameter, module) -> bool``.
 
     Returns:
-        A 0-d tensor (0 when nothing is selected).
+        A scalar tensor (differentiable; zero when nothing is selected or ``coeff == 0``).
 
     Raises:
-        InputError: bad ``coeff``, ``model`` not a Module, bad ``include`` or a pattern that matches nothing.
+        InputError: not a module, ``coeff`` negative or not finite, a pattern that matches no parameter.
     """
     coeff = _check_coeff(coeff)
-    params = _selected(model, include, exclude_bias_and_norm)
-    if not params or coeff == 0:
-        return _zero(model)
-    return (coeff / 2.0) * torch.stack([p.square().sum() for p in params]).sum()
+    params = select_parameters(model, include)
+    return sum_squares(params, model) * (coeff / 2.0)
+
+
+def l1_penalty(model: nn.Module, coeff: float, *, include: ParamInclude = None) -> torch.Tensor:
+    """The explicit L1 loss term ``coeff · Σ |w|`` over the selected parameters (``include`` as in l2_penalty).
+
+    Raises:
+        InputError: not a module, ``coeff`` negative or not finite, a pattern that matches no parameter.
+    """
+    coeff = _check_coeff(coeff)
+    params = select_parameters(model, include)
+    return sum_abs(params, model) * coeff
+
+
+def zero_like_model(model: nn.Module) -> torch.Tensor:
+    p = next(model.parameters(), None)
+    return torch.zeros((), device=p.device if p is not None else "cpu",
+                       dtype=p.dtype if p is not None and p.is_floating_point() else torch.float32)
+
+
+def sum_squares(params: Sequence[torch.Tensor], model: nn.Module) -> torch.Tensor:
+    return torch.stack([p.pow(2).sum() for p in params]).sum() if params else zero_like_model(model)
+
+
+def sum_abs(params: Sequence[torch.Tensor], model: nn.Module) -> torch.Tensor:
+    return torch.stack([p.abs().sum() for p in params]).sum() if params else zero_like_model(model)
 
 
 def _keep_frozen_bn_in_eval(module: nn.Module, args: tuple) -> None:
