@@ -222,6 +222,33 @@ def step_classic(ctx: _Context) -> None:
     ctx.save("classic_ops.png", tile([c[1] for c in cells], cols=5, cell=300, captions=[c[0] for c in cells]))
 
 
+def step_lr_finder(ctx: _Context) -> None:
+    """LR range test of a small CNN on scikit-learn's digits (the Trainer and training curves come next)."""
+    import torch
+    from torch import nn
+
+    from vision.data import load_digits_dataset
+    from vision.nn import init_weights, make_loss
+    from vision.train import lr_range_test
+
+    images, labels, _ = load_digits_dataset()
+    x = torch.from_numpy(images).float().div(255.0).unsqueeze(1)
+    y = torch.from_numpy(labels)
+    g = torch.Generator().manual_seed(0)
+    order = torch.randperm(len(x), generator=g)
+    batches = [(x[order[i:i + 32]], y[order[i:i + 32]]) for i in range(0, len(x) - 31, 32)]
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(16 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, 10))
+    init_weights(model)
+    result = lr_range_test(model, make_loss("cross_entropy"), batches, start=1e-6, end=10.0)
+    path = result.plot(ctx.out / "lr_range_test.png")
+    ctx.step.outputs.append(path)
+    ctx.step.lines.append(f"{len(result.lrs)} steps over one epoch of digits (batch 32); loss minimum at "
+                          f"lr {result.min_loss_lr:.3g}, suggested lr {result.suggested_lr:.3g}"
+                          f"{' (stopped on divergence)' if result.diverged else ''}")
+
+
 STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("image I/O", step_io),
     ("video I/O", step_video),
@@ -230,6 +257,7 @@ STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("face detection (OpenCV Haar)", step_faces),
     ("people detection (OpenCV HOG)", step_people),
     ("classic ops", step_classic),
+    ("LR range test (digits CNN)", step_lr_finder),
 )
 
 
