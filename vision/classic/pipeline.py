@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,16 +180,9 @@ class Pipeline:
         p = Path(path)
         text = (json.dumps(self.to_dict(), indent=2) if p.suffix.lower() == ".json"
                 else yaml.safe_dump(self.to_dict(), sort_keys=False))
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, p)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return p
+        from vision.io.files import atomic_write_text
+
+        return atomic_write_text(p, text)
 
     @classmethod
     def example(cls, name: str) -> "Pipeline":

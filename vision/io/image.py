@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import secrets
 import struct
 import warnings
 import zlib
@@ -32,6 +31,7 @@ from vision.errors import (
     ShapeError,
     SourceNotFoundError,
 )
+from vision.io.files import atomic_write_bytes
 
 __all__ = ["read_image", "write_image", "image_info", "encode_image", "DEFAULT_MAX_PIXELS", "WRITE_FORMATS"]
 
@@ -529,32 +529,6 @@ def encode_image(image: np.ndarray, *, format: str = ".png", quality: int = 95) 
     return _encode(_check_writable(image, "encode_image"), fmt, quality)
 
 
-def _atomic_write_bytes(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file next to ``target`` and rename it over ``target``; clean up on failure."""
-    parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, flags, 0o666)  # the umask applies, as for a normally created file
-            break
-        except FileExistsError:  # pragma: no cover - 48 random bits
-            continue
-    else:  # pragma: no cover
-        raise OSError(f"could not create a temporary file next to {target}")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def write_image(path: str | os.PathLike[str], image: np.ndarray, *, quality: int = 95) -> Path:
     """Write an ``H×W×3`` uint8 RGB (or ``H×W`` gray) image atomically; the format follows the suffix.
 
@@ -583,5 +557,5 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, *, quality: int
     if target.is_dir():
         raise InputError(f"{target} is a directory; expected a file path ending in an image suffix")
     data = _encode(array, fmt, quality)
-    _atomic_write_bytes(target, data)
+    atomic_write_bytes(target, data)
     return target

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,28 +60,12 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float | None 
         InputError: ``path`` is not a ``.png`` path or is a directory.
         OSError: the file system refused the write (no temporary file is left behind).
     """
+    from vision.io.files import atomic_write_bytes
+
     target = _check_path(path)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi if dpi is not None else fig.dpi)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any normally created file
-            break
-        except FileExistsError:  # pragma: no cover - 48 random bits
-            continue
-    else:  # pragma: no cover
-        raise OSError(f"could not create a temporary file next to {target}")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_bytes(target, buf.getvalue())
 
 
 def _figure(width: float, height: float, dpi: float) -> Figure:
