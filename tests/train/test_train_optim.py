@@ -10,7 +10,14 @@ import torch
 from torch import nn
 
 from vision.errors import InputError
-from vision.train import OPTIMIZERS, l1_penalty, l2_penalty, make_ema, make_optimizer, regularization_penalty
+from vision.train import (
+    OPTIMIZERS,
+    l1_penalty,
+    l2_penalty,
+    make_ema,
+    make_optimizer,
+    regularization_penalty,
+)
 
 
 class Net(nn.Module):

@@ -1,4 +1,4 @@
-"""Training building blocks: optimizers, LR schedules, weight averaging, the LR range test (and, later, the Trainer).
+"""Training building blocks: optimizers, LR schedules, weight averaging, the LR range test, tasks, the Trainer and callbacks.
 
 Names load on first use, so ``import vision.train`` does not import torch.
 
@@ -6,6 +6,12 @@ Names load on first use, so ``import vision.train`` does not import torch.
   :func:`regularization_penalty`, :func:`make_ema`.
 * :mod:`vision.train.schedules` — :func:`make_schedule`, :data:`SCHEDULES`.
 * :mod:`vision.train.lr_finder` — :func:`lr_range_test`, :class:`LRFinderResult`.
+* :mod:`vision.train.task` — :class:`Task`, :class:`StepOutput`, :class:`MetricAccumulator`,
+  :class:`ClassificationTask`.
+* :mod:`vision.train.trainer` — :class:`Trainer`, :class:`History`, :data:`CHECKPOINT_FORMAT`.
+* :mod:`vision.train.callbacks` — :class:`Callback`, :class:`EarlyStopping`, :class:`ModelCheckpoint`,
+  :class:`CSVLogger`, :class:`ReduceLROnPlateau`, :class:`LearningRateScheduler`, :class:`LambdaCallback`,
+  :class:`TerminateOnNaN`.
 """
 
 from __future__ import annotations
@@ -28,12 +34,43 @@ _EXPORTS: dict[str, str] = {
     # LR range test
     "lr_range_test": "vision.train.lr_finder",
     "LRFinderResult": "vision.train.lr_finder",
+    # tasks, the training loop, callbacks
+    "Task": "vision.train.task",
+    "StepOutput": "vision.train.task",
+    "MetricAccumulator": "vision.train.task",
+    "ClassificationTask": "vision.train.task",
+    "Trainer": "vision.train.trainer",
+    "History": "vision.train.trainer",
+    "CHECKPOINT_FORMAT": "vision.train.trainer",
+    "Callback": "vision.train.callbacks",
+    "EarlyStopping": "vision.train.callbacks",
+    "ModelCheckpoint": "vision.train.callbacks",
+    "CSVLogger": "vision.train.callbacks",
+    "ReduceLROnPlateau": "vision.train.callbacks",
+    "LearningRateScheduler": "vision.train.callbacks",
+    "LambdaCallback": "vision.train.callbacks",
+    "TerminateOnNaN": "vision.train.callbacks",
 }
 
 __all__ = [
+    "CHECKPOINT_FORMAT",
     "OPTIMIZERS",
     "SCHEDULES",
+    "CSVLogger",
+    "Callback",
+    "ClassificationTask",
+    "EarlyStopping",
+    "History",
     "LRFinderResult",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "MetricAccumulator",
+    "ModelCheckpoint",
+    "ReduceLROnPlateau",
+    "StepOutput",
+    "Task",
+    "TerminateOnNaN",
+    "Trainer",
     "l1_penalty",
     "l2_penalty",
     "lr_range_test",
