@@ -224,3 +224,24 @@ def test_callback_states_round_trip() -> None:
     stop.load_state_dict({"best": 0.25, "wait": 2, "best_epoch": 4, "stopped_epoch": 0, "best_weights": None})
     assert stop.state_dict() == {"best": 0.25, "wait": 2, "best_epoch": 4, "stopped_epoch": 0, "best_weights": None}
     assert Callback().state_dict() == {}
+
+
+def test_progress_bar_draws_one_bar_per_epoch():
+    import io
+
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from vision.train import ClassificationTask, Trainer, make_optimizer
+    from vision.train.callbacks import ProgressBar
+
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    model = nn.Linear(4, 3)
+    sink = io.StringIO()
+    trainer = Trainer(model, ClassificationTask(), optimizer=make_optimizer(model, "sgd", lr=0.1),
+                      callbacks=[ProgressBar(file=sink)])
+    trainer.fit(DataLoader(TensorDataset(x, y), batch_size=16), epochs=2)
+    text = sink.getvalue()
+    assert "epoch 1" in text and "epoch 2" in text and "4/4" in text and "loss=" in text

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "CSVLogger",
+    "ProgressBar",
     "Callback",
     "EarlyStopping",
     "LambdaCallback",
@@ -445,3 +446,44 @@ class TerminateOnNaN(Callback):
             trainer.stop_training_now = True
             logger.warning("TerminateOnNaN: batch %d gave loss %s; training ends", step, loss)
 
+
+
+class ProgressBar(Callback):
+    """A tqdm bar per epoch showing the running batch loss, then the epoch's logs (for the CLI and notebooks).
+
+    Library code prints nothing by itself: this callback is the explicit opt-in. Its state is not checkpointed.
+
+    Args:
+        leave: keep each epoch's finished bar on screen.
+        file: where to draw (default: stderr).
+    """
+
+    def __init__(self, *, leave: bool = True, file: Any = None) -> None:
+        self.leave, self.file = leave, file
+        self._bar: Any = None
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        from tqdm.auto import tqdm
+
+        loader = getattr(trainer, "_train_loader", None)
+        try:
+            total = len(loader) if loader is not None else None
+        except TypeError:  # an iterable without a length
+            total = None
+        self._bar = tqdm(total=total, desc=f"epoch {epoch}", leave=self.leave, file=self.file, unit="batch")
+
+    def on_batch_end(self, trainer: Trainer, step: int, logs: Mapping[str, float]) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: Mapping[str, float]) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
+            self._bar.close()
+            self._bar = None
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self._bar is not None:  # stopped in the middle of an epoch
+            self._bar.close()
+            self._bar = None
