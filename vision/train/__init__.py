@@ -12,6 +12,9 @@ Names load on first use, so ``import vision.train`` does not import torch.
 * :mod:`vision.train.callbacks` — :class:`Callback`, :class:`EarlyStopping`, :class:`ModelCheckpoint`,
   :class:`CSVLogger`, :class:`ReduceLROnPlateau`, :class:`LearningRateScheduler`, :class:`LambdaCallback`,
   :class:`TerminateOnNaN`.
+* :mod:`vision.train.search` — :func:`search`, :class:`SearchResult`, :class:`Int`, :class:`Float`, :class:`Choice`,
+  :data:`SEARCH_METHODS`.
+* :mod:`vision.train.diagnose` — :func:`diagnose`, :class:`Diagnosis`, :class:`Verdict`.
 """
 
 from __future__ import annotations
@@ -50,27 +53,45 @@ _EXPORTS: dict[str, str] = {
     "LearningRateScheduler": "vision.train.callbacks",
     "LambdaCallback": "vision.train.callbacks",
     "TerminateOnNaN": "vision.train.callbacks",
+    # hyper-parameter search, error analysis
+    "search": "vision.train.search",
+    "SearchResult": "vision.train.search",
+    "SEARCH_METHODS": "vision.train.search",
+    "Int": "vision.train.search",
+    "Float": "vision.train.search",
+    "Choice": "vision.train.search",
+    "diagnose": "vision.train.diagnose",
+    "Diagnosis": "vision.train.diagnose",
+    "Verdict": "vision.train.diagnose",
 }
 
 __all__ = [
     "CHECKPOINT_FORMAT",
     "OPTIMIZERS",
     "SCHEDULES",
+    "SEARCH_METHODS",
     "CSVLogger",
     "Callback",
+    "Choice",
     "ClassificationTask",
+    "Diagnosis",
     "EarlyStopping",
+    "Float",
     "History",
+    "Int",
     "LRFinderResult",
     "LambdaCallback",
     "LearningRateScheduler",
     "MetricAccumulator",
     "ModelCheckpoint",
     "ReduceLROnPlateau",
+    "SearchResult",
     "StepOutput",
     "Task",
     "TerminateOnNaN",
     "Trainer",
+    "Verdict",
+    "diagnose",
     "l1_penalty",
     "l2_penalty",
     "lr_range_test",
@@ -78,6 +99,7 @@ __all__ = [
     "make_optimizer",
     "make_schedule",
     "regularization_penalty",
+    "search",
 ]
 
 
