@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "LearningRateScheduler": "vision.train.callbacks",
     "LambdaCallback": "vision.train.callbacks",
     "TerminateOnNaN": "vision.train.callbacks",
+    "ProgressBar": "vision.train.callbacks",
     # hyper-parameter search, error analysis
     "search": "vision.train.search",
     "SearchResult": "vision.train.search",
@@ -89,6 +90,7 @@ __all__ = [
     "StepOutput",
     "Task",
     "TerminateOnNaN",
+    "ProgressBar",
     "Trainer",
     "Verdict",
     "diagnose",
