@@ -210,6 +210,17 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------------------ train
+def cmd_train_classify(args: argparse.Namespace) -> int:
+    from vision.train.recipes import train_classifier
+
+    run = train_classifier(data=args.data, model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                           subset=args.subset, out_dir=args.out, seed=args.seed, progress=True)
+    print(f"test accuracy {run.test['accuracy']:.4f} (best epoch {run.test['best_epoch']}, {run.test['images']} images)")
+    print(f"files in {run.out_dir}: " + ", ".join(p.name for p in run.files))
+    return 0
+
+
 # ------------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vision", description="Offline-first computer vision: classic ops, training, "
@@ -265,6 +276,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("rest", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="IMAGE, --PARAM VALUE ..., -o/--output FILE|DIR, --json, --category C")
     s.set_defaults(func=cmd_ops)
+
+    t = sub.add_parser("train", help="train a model").add_subparsers(dest="action", required=True, metavar="TASK")
+    s = t.add_parser("classify", help="train a classifier on an offline dataset (AdamW + one-cycle)")
+    s.add_argument("--data", default="fashion-mnist", choices=["fashion-mnist", "digits"])
+    s.add_argument("--model", default="fmnist-cnn")
+    s.add_argument("--epochs", type=int, default=5)
+    s.add_argument("--batch-size", type=int, default=128)
+    s.add_argument("--lr", type=float, default=3e-3, help="one-cycle peak learning rate")
+    s.add_argument("--subset", type=int, help="train on this many images")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", default="runs/train/classify")
+    s.set_defaults(func=cmd_train_classify)
 
     m = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True, metavar="ACTION")
     s = m.add_parser("list", help="registered models")

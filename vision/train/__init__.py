@@ -54,6 +54,8 @@ _EXPORTS: dict[str, str] = {
     "LambdaCallback": "vision.train.callbacks",
     "TerminateOnNaN": "vision.train.callbacks",
     "ProgressBar": "vision.train.callbacks",
+    "train_classifier": "vision.train.recipes",
+    "ClassifierRun": "vision.train.recipes",
     # hyper-parameter search, error analysis
     "search": "vision.train.search",
     "SearchResult": "vision.train.search",
@@ -91,6 +93,8 @@ __all__ = [
     "Task",
     "TerminateOnNaN",
     "ProgressBar",
+    "train_classifier",
+    "ClassifierRun",
     "Trainer",
     "Verdict",
     "diagnose",
