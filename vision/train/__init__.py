@@ -19,8 +19,7 @@ Names load on first use, so ``import vision.train`` does not import torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from vision.lazy import lazy_exports
 
 #: public name → module that defines it (each module adds its own names)
 _EXPORTS: dict[str, str] = {
@@ -108,15 +107,4 @@ __all__ = [
     "search",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vision.train' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports("vision.train", _EXPORTS, globals())

@@ -8,8 +8,7 @@ Names load on first use, so importing this package does not import torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from vision.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "SmallCNN": "vision.models.classification.small_cnn",
@@ -19,15 +18,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = ["SmallCNN", "SmallCNNConfig", "fmnist_cnn"]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vision.models.classification' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports("vision.models.classification", _EXPORTS, globals())
