@@ -63,8 +63,17 @@ def model_spec(name: str) -> ModelSpec:
 
 
 def create_model(name: str, **kwargs: Any) -> Any:
-    """Build a registered model; keyword arguments go to its factory."""
-    return model_spec(name).factory(**kwargs)
+    """Build a registered model; keyword arguments go to its factory.
+
+    The result carries ``registry_name`` (``name``), which :func:`~vision.models.config.model_config` uses to
+    write an architecture file that rebuilds it.
+    """
+    model = model_spec(name).factory(**kwargs)
+    try:
+        model.registry_name = name
+    except AttributeError:  # an object without instance attributes (model_config then says it cannot describe it)
+        pass
+    return model
 
 
 def list_models(task: str | None = None) -> list[str]:

@@ -16,35 +16,21 @@ Example:
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 from vision.errors import InputError, ShapeError
+from vision.models.config import ModelConfig, build_config, int_tuple, positive_int, probability
 from vision.models.registry import register_model
 
 __all__ = ["SmallCNN", "SmallCNNConfig", "fmnist_cnn"]
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"SmallCNNConfig: {name} must be an integer ≥ 1; got {value!r}")
-    return value
-
-
-def _probability(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not 0.0 <= value < 1.0:
-        raise InputError(f"SmallCNNConfig: {name} must be a number in [0, 1); got {value!r}")
-    return float(value)
-
-
 @dataclass(frozen=True)
-class SmallCNNConfig:
+class SmallCNNConfig(ModelConfig):
     """Hyper-parameters of :class:`SmallCNN` (JSON-serialisable via :meth:`to_json` / :meth:`from_json`).
 
     Attributes:
@@ -73,63 +59,15 @@ class SmallCNNConfig:
     channels_last: bool = True
 
     def __post_init__(self) -> None:
-        _positive_int("in_channels", self.in_channels)
-        _positive_int("num_classes", self.num_classes)
-        _positive_int("hidden", self.hidden)
-        if isinstance(self.widths, (str, bytes)) or not isinstance(self.widths, (tuple, list)) or not self.widths:
-            raise InputError(f"SmallCNNConfig: widths must be a non-empty sequence of integers ≥ 1; "
-                             f"got {self.widths!r}")
-        object.__setattr__(self, "widths", tuple(_positive_int("widths[]", w) for w in self.widths))
-        if isinstance(self.depths, (str, bytes)) or not isinstance(self.depths, (tuple, list)) \
-                or len(self.depths) != len(self.widths):
-            raise InputError(f"SmallCNNConfig: depths must be a sequence of {len(self.widths)} integers ≥ 1 (one per "
-                             f"width); got {self.depths!r}")
-        object.__setattr__(self, "depths", tuple(_positive_int("depths[]", d) for d in self.depths))
-        _positive_int("head_grid", self.head_grid)
+        who = "SmallCNNConfig"
+        for name in ("in_channels", "num_classes", "hidden", "head_grid"):
+            positive_int(who, name, getattr(self, name))
+        object.__setattr__(self, "widths", int_tuple(who, "widths", self.widths))
+        object.__setattr__(self, "depths", int_tuple(who, "depths", self.depths, length=len(self.widths)))
         if not isinstance(self.channels_last, bool):
-            raise InputError(f"SmallCNNConfig: channels_last must be True or False; got {self.channels_last!r}")
-        object.__setattr__(self, "dropout", _probability("dropout", self.dropout))
-        object.__setattr__(self, "head_dropout", _probability("head_dropout", self.head_dropout))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as a plain dict (``widths`` as a list)."""
-        d = asdict(self)
-        d["widths"] = list(self.widths)
-        d["depths"] = list(self.depths)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SmallCNNConfig:
-        """Build from :meth:`to_dict`'s output.
-
-        Raises:
-            InputError: not a mapping, an unknown key, or a bad value.
-        """
-        if not isinstance(data, dict):
-            raise InputError(f"SmallCNNConfig.from_dict: expected a dict; got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"SmallCNNConfig.from_dict: unknown keys {unknown}; expected some of {sorted(known)}")
-        return cls(**data)
-
-    def to_json(self) -> str:
-        """The config as a JSON object string."""
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> SmallCNNConfig:
-        """Build from :meth:`to_json`'s output.
-
-        Raises:
-            InputError: not valid JSON, or as :meth:`from_dict`.
-        """
-        try:
-            data = json.loads(text)
-        except (TypeError, json.JSONDecodeError) as exc:
-            raise InputError(f"SmallCNNConfig.from_json: expected a JSON object string; got {text!r:.80} ({exc})") \
-                from exc
-        return cls.from_dict(data)
+            raise InputError(f"{who}: channels_last must be True or False; got {self.channels_last!r}")
+        object.__setattr__(self, "dropout", probability(who, "dropout", self.dropout))
+        object.__setattr__(self, "head_dropout", probability(who, "head_dropout", self.head_dropout))
 
 
 def _conv_bn_relu(cin: int, cout: int) -> list[nn.Module]:
@@ -207,12 +145,4 @@ def fmnist_cnn(*, config: SmallCNNConfig | dict | None = None, **overrides: Any)
     Raises:
         InputError: an unknown field or a bad value.
     """
-    if config is None:
-        config = SmallCNNConfig()
-    elif isinstance(config, dict):
-        config = SmallCNNConfig.from_dict(config)
-    elif not isinstance(config, SmallCNNConfig):
-        raise InputError(f"fmnist-cnn: config must be a SmallCNNConfig or dict; got {type(config).__name__}")
-    if overrides:
-        config = SmallCNNConfig.from_dict({**config.to_dict(), **overrides})
-    return SmallCNN(config)
+    return SmallCNN(build_config(SmallCNNConfig, config, overrides, "fmnist-cnn"))
