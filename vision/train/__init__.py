@@ -8,10 +8,13 @@ Names load on first use, so ``import vision.train`` does not import torch.
 * :mod:`vision.train.lr_finder` — :func:`lr_range_test`, :class:`LRFinderResult`.
 * :mod:`vision.train.task` — :class:`Task`, :class:`StepOutput`, :class:`MetricAccumulator`,
   :class:`ClassificationTask`.
-* :mod:`vision.train.trainer` — :class:`Trainer`, :class:`History`, :data:`CHECKPOINT_FORMAT`.
+* :mod:`vision.train.trainer` — :func:`fit`, :class:`Trainer`, :class:`History`, :data:`CHECKPOINT_FORMAT`,
+  :data:`AMP_MODES`.
+* :mod:`vision.train.distributed` — what the trainer does under ``torchrun`` (DDP, sharded loaders, rank-0 files).
 * :mod:`vision.train.callbacks` — :class:`Callback`, :class:`EarlyStopping`, :class:`ModelCheckpoint`,
   :class:`CSVLogger`, :class:`ReduceLROnPlateau`, :class:`LearningRateScheduler`, :class:`LambdaCallback`,
   :class:`TerminateOnNaN`.
+* :mod:`vision.train.tensorboard` — :class:`TensorBoard` (event files for ``tensorboard --logdir``).
 * :mod:`vision.train.search` — :func:`search`, :class:`SearchResult`, :class:`Int`, :class:`Float`, :class:`Choice`,
   :data:`SEARCH_METHODS`.
 * :mod:`vision.train.diagnose` — :func:`diagnose`, :class:`Diagnosis`, :class:`Verdict`.
@@ -43,6 +46,8 @@ _EXPORTS: dict[str, str] = {
     "ClassificationTask": "vision.train.task",
     "Trainer": "vision.train.trainer",
     "History": "vision.train.trainer",
+    "fit": "vision.train.trainer",
+    "AMP_MODES": "vision.train.trainer",
     "CHECKPOINT_FORMAT": "vision.train.trainer",
     "Callback": "vision.train.callbacks",
     "EarlyStopping": "vision.train.callbacks",
@@ -53,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "LambdaCallback": "vision.train.callbacks",
     "TerminateOnNaN": "vision.train.callbacks",
     "ProgressBar": "vision.train.callbacks",
+    "TensorBoard": "vision.train.tensorboard",
     "train_classifier": "vision.train.recipes",
     "ClassifierRun": "vision.train.recipes",
     # hyper-parameter search, error analysis
@@ -68,6 +74,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AMP_MODES",
     "CHECKPOINT_FORMAT",
     "OPTIMIZERS",
     "SCHEDULES",
@@ -92,11 +99,13 @@ __all__ = [
     "Task",
     "TerminateOnNaN",
     "ProgressBar",
+    "TensorBoard",
     "train_classifier",
     "ClassifierRun",
     "Trainer",
     "Verdict",
     "diagnose",
+    "fit",
     "l1_penalty",
     "l2_penalty",
     "lr_range_test",

@@ -40,7 +40,13 @@ _MAX_WORDS = ("acc", "auc", "f1", "fbeta", "precision", "recall", "mcc", "iou", 
 
 
 class Callback:
-    """Base class: every hook does nothing; the state is empty."""
+    """Base class: every hook does nothing; the state is empty.
+
+    ``main_process_only = True`` marks a callback that writes files or draws (checkpoints, logs, bars): in a
+    multi-process run (``torchrun``) the trainer calls it on rank 0 only, so each file is written once.
+    """
+
+    main_process_only: bool = False
 
     def on_train_begin(self, trainer: Trainer) -> None:
         """Called once when ``fit`` starts (after a resume has restored the states)."""
@@ -209,6 +215,8 @@ class ModelCheckpoint(Callback):
             (the message lists them).
     """
 
+    main_process_only = True
+
     def __init__(self, path_template: str = "ckpt/epoch{epoch:03d}-{val_loss:.4f}.pt", *,
                  monitor: str = "val_loss", save_best_only: bool = False, weights_only: bool = False,
                  mode: str = "auto") -> None:
@@ -284,6 +292,8 @@ class CSVLogger(Callback):
     Raises:
         InputError: a bad separator; with ``append``, an existing header that differs from the logs' names.
     """
+
+    main_process_only = True
 
     def __init__(self, path: str | Path, *, separator: str = ",", append: bool = False) -> None:
         if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n\"":
@@ -457,6 +467,8 @@ class ProgressBar(Callback):
         leave: keep each epoch's finished bar on screen.
         file: where to draw (default: stderr).
     """
+
+    main_process_only = True
 
     def __init__(self, *, leave: bool = True, file: Any = None) -> None:
         self.leave, self.file = leave, file

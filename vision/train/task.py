@@ -47,6 +47,13 @@ class MetricAccumulator:
         """The epoch's metrics, name → value (empty for the base class)."""
         return {}
 
+    def state(self) -> Any:
+        """What this process accumulated, picklable; under ``torchrun`` the trainer gathers it from every process."""
+        return None
+
+    def merge(self, states: list[Any]) -> None:
+        """Replace the accumulated data by all processes' :meth:`state` values (rank order) before ``compute``."""
+
 
 class Task:
     """What a training step means for one model family; subclass it and implement :meth:`step`.
@@ -93,6 +100,17 @@ class _AccuracyAccumulator(MetricAccumulator):
         self._classes = max(self._classes, int(logits.shape[-1]))
         self._pred.append(logits.argmax(dim=-1).cpu())
         self._true.append(out.targets.detach().cpu())
+
+    def state(self) -> Any:
+        if not self._pred:
+            return None
+        return torch.cat(self._pred), torch.cat(self._true), self._classes
+
+    def merge(self, states: list[Any]) -> None:
+        states = [s for s in states if s is not None]
+        self._pred = [s[0] for s in states]
+        self._true = [s[1] for s in states]
+        self._classes = max([self._classes, *(s[2] for s in states)])
 
     def compute(self) -> dict[str, float]:
         if not self._pred:

@@ -13,6 +13,12 @@ and Python's global generators, and the training ``DataLoader``'s own shuffling 
 (``loader.generator``, or its sampler's ``generator``) — without the last, a resumed run would shuffle
 differently from an uninterrupted one. Every state is stored as tensors, numbers, strings, lists and dicts, so
 checkpoints load with ``torch.load(weights_only=True)`` (no pickled code runs when reading one).
+
+Speed switches: ``amp`` runs the forward pass under ``torch.autocast`` (float16 with a gradient scaler on CUDA,
+bfloat16 elsewhere; the scaler's state is checkpointed), ``channels_last`` keeps the model and 4-D inputs in
+channels-last memory format. Under ``torchrun`` the same script trains in several processes
+(:mod:`vision.train.distributed`): DistributedDataParallel, a sharded training loader, losses and metrics summed
+over processes, files written by rank 0 only.
 """
 
 from __future__ import annotations
@@ -34,15 +40,19 @@ from torch import nn
 from vision.errors import InputError, SourceNotFoundError
 from vision.nn import clip_gradients
 from vision.train.callbacks import Callback
+from vision.train.distributed import distributed_context, shard_loader
 from vision.train.optim import regularization_penalty
-from vision.train.task import Task
+from vision.train.task import ClassificationTask, Task
 
-__all__ = ["CHECKPOINT_FORMAT", "History", "Trainer"]
+__all__ = ["AMP_MODES", "CHECKPOINT_FORMAT", "History", "Trainer", "fit"]
 
 logger = logging.getLogger(__name__)
 
 #: the ``"format"`` entry of every checkpoint this module writes
 CHECKPOINT_FORMAT = "vision.trainer.checkpoint/1"
+
+#: ``amp=`` values: off, automatic (float16 on CUDA, bfloat16 elsewhere), or the autocast dtype by name
+AMP_MODES = (False, True, "float16", "bfloat16")
 
 
 @dataclass
@@ -67,22 +77,30 @@ class History:
         self.epoch.append(int(epoch))
 
 
-def _to_device(batch: Any, device: torch.device) -> Any:
-    """Tensors in ``batch`` (nested in tuples, lists, dicts) moved to ``device``; anything else unchanged."""
+def _to_device(batch: Any, device: torch.device, channels_last: bool = False) -> Any:
+    """Tensors in ``batch`` (nested in tuples, lists, dicts) moved to ``device``; anything else unchanged.
+
+    With ``channels_last``, 4-D floating-point tensors (image batches) also take channels-last memory format.
+    """
     if isinstance(batch, torch.Tensor):
-        return batch.to(device, non_blocking=True)
+        batch = batch.to(device, non_blocking=True)
+        if channels_last and batch.ndim == 4 and batch.is_floating_point():
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return batch
     if isinstance(batch, Mapping):
-        return {k: _to_device(v, device) for k, v in batch.items()}
+        return {k: _to_device(v, device, channels_last) for k, v in batch.items()}
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # namedtuple
-        return type(batch)(*(_to_device(v, device) for v in batch))
+        return type(batch)(*(_to_device(v, device, channels_last) for v in batch))
     if isinstance(batch, (list, tuple)):
-        return type(batch)(_to_device(v, device) for v in batch)
+        return type(batch)(_to_device(v, device, channels_last) for v in batch)
     return batch
 
 
 def _detach_cpu(value: Any) -> Any:
+    """Tensors detached on the CPU; half-precision (autocast) outputs as float32."""
     if isinstance(value, torch.Tensor):
-        return value.detach().cpu()
+        value = value.detach().cpu()
+        return value.float() if value.dtype in (torch.float16, torch.bfloat16) else value
     if isinstance(value, Mapping):
         return {k: _detach_cpu(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -146,6 +164,9 @@ class Trainer:
         device: where the model and batches live (``"cpu"``, ``"cuda"``, …).
         grad_clip_norm: clip the total gradient norm to this before each step
             (:func:`~vision.nn.clip_gradients`); None = no clipping.
+        amp: mixed precision, one of :data:`AMP_MODES`: ``True`` = float16 autocast with gradient scaling on
+            CUDA, bfloat16 autocast elsewhere; or the dtype name.
+        channels_last: keep the model and 4-D input batches in channels-last memory format.
 
     Attributes:
         history: the :class:`History` so far. epoch: completed epochs. global_step: batches trained.
@@ -158,7 +179,7 @@ class Trainer:
 
     def __init__(self, model: nn.Module, task: Task, *, optimizer: torch.optim.Optimizer, schedule: Any = None,
                  callbacks: Iterable[Callback] = (), device: str | torch.device = "cpu",
-                 grad_clip_norm: float | None = None) -> None:
+                 grad_clip_norm: float | None = None, amp: bool | str = False, channels_last: bool = False) -> None:
         if not isinstance(model, nn.Module):
             raise InputError(f"Trainer: model must be an nn.Module; got {type(model).__name__}")
         if not isinstance(task, Task):
@@ -177,12 +198,28 @@ class Trainer:
                                            or not isinstance(grad_clip_norm, (int, float))
                                            or not math.isfinite(grad_clip_norm) or grad_clip_norm <= 0):
             raise InputError(f"Trainer: grad_clip_norm must be a finite number > 0 or None; got {grad_clip_norm!r}")
+        if not any(amp is mode for mode in AMP_MODES[:2]) and amp not in AMP_MODES[2:]:
+            raise InputError(f"Trainer: amp must be one of {list(AMP_MODES)}; got {amp!r}")
+        if not isinstance(channels_last, bool):
+            raise InputError(f"Trainer: channels_last must be True or False; got {channels_last!r}")
         try:
             self.device = torch.device(device)
         except (RuntimeError, TypeError) as exc:
             raise InputError(f"Trainer: device {device!r} is not a torch device; expected e.g. 'cpu' or 'cuda'") \
                 from exc
+        self.dist = distributed_context(self.device)
+        if self.dist.enabled and self.device.type == "cuda" and self.device.index is None:
+            self.device = torch.device("cuda", self.dist.local_rank)
+        self.amp_dtype: torch.dtype | None = None
+        if amp is not False:
+            name = amp if isinstance(amp, str) else ("float16" if self.device.type == "cuda" else "bfloat16")
+            self.amp_dtype = getattr(torch, name)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
+        self.channels_last = channels_last
         self.model = model.to(self.device)
+        if channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self._net: nn.Module = self.model  # what the training step calls: the model, or its DDP wrapper
         self.task = task
         self.optimizer = optimizer
         self.schedule = schedule
@@ -201,21 +238,34 @@ class Trainer:
     # ------------------------------------------------------------------------------------------------
     def _call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
-            getattr(cb, hook)(self, *args)
+            if self.dist.is_main or not cb.main_process_only:
+                getattr(cb, hook)(self, *args)
+
+    def _autocast(self) -> Any:
+        return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
+
+    def _penalty(self) -> torch.Tensor | float:
+        """The optimizer's L1/L2 term; 0.0 without computing anything when no param group has one."""
+        if not any(g.get("l2", 0.0) or g.get("l1", 0.0) for g in self.optimizer.param_groups):
+            return 0.0
+        return regularization_penalty(self.model, self.optimizer)
 
     def _train_epoch(self, loader: Iterable[Any]) -> dict[str, float]:
         self.model.train()
         acc = self.task.metrics()
         total, count = 0.0, 0
         for batch in loader:
-            batch = _to_device(batch, self.device)
-            out = self.task.step(self.model, batch, train=True)
-            loss = out.loss + regularization_penalty(self.model, self.optimizer)
+            batch = _to_device(batch, self.device, self.channels_last)
+            with self._autocast():
+                out = self.task.step(self._net, batch, train=True)
+            loss = out.loss + self._penalty()
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            self.scaler.scale(loss).backward()
             if self.grad_clip_norm is not None:
+                self.scaler.unscale_(self.optimizer)
                 clip_gradients(self.model, max_norm=self.grad_clip_norm)
-            self.optimizer.step()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
             if self.schedule is not None and self.schedule.interval == "batch":
                 self.schedule.step()
             self.global_step += 1
@@ -224,10 +274,15 @@ class Trainer:
             count += out.batch_size
             acc.update(out)
             self._call("on_batch_end", self.global_step, {"loss": value, "batch_size": out.batch_size})
+            if self.dist.enabled:  # every process stops at the same batch, or the next all-reduce would hang
+                self.stop_training_now = self.dist.any(self.stop_training_now)
             if self.stop_training_now:
                 break
+        total, count = self.dist.sum([total, float(count)])
         if count == 0:
             raise InputError("Trainer: the training loader yielded no batches; expected at least one")
+        if self.dist.enabled:
+            acc.merge(self.dist.gather(acc.state()))
         return {"loss": total / count, **acc.compute()}
 
     def evaluate(self, loader: Iterable[Any]) -> dict[str, float]:
@@ -247,13 +302,14 @@ class Trainer:
         total, count = 0.0, 0
         with torch.no_grad():
             for batch in loader:
-                out = self.task.step(self.model, _to_device(batch, self.device), train=False)
+                with self._autocast():
+                    out = self.task.step(self.model, _to_device(batch, self.device, self.channels_last), train=False)
                 total += float(out.loss) * out.batch_size
                 count += out.batch_size
                 acc.update(out)
             if count == 0:
                 raise InputError("Trainer.evaluate: the loader yielded no batches; expected at least one")
-            penalty = float(regularization_penalty(self.model, self.optimizer))
+            penalty = float(self._penalty())
         return {"loss": total / count + penalty, **acc.compute()}
 
     def predict(self, loader: Iterable[Any]) -> list[Any]:
@@ -269,7 +325,9 @@ class Trainer:
         results = []
         with torch.no_grad():
             for batch in loader:
-                results.append(_detach_cpu(self.task.predict_step(self.model, _to_device(batch, self.device))))
+                with self._autocast():
+                    out = self.task.predict_step(self.model, _to_device(batch, self.device, self.channels_last))
+                results.append(_detach_cpu(out))
         return results
 
     def fit(self, train: Iterable[Any], val: Iterable[Any] | None = None, *, epochs: int,
@@ -293,15 +351,23 @@ class Trainer:
         """
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise InputError(f"Trainer.fit: epochs must be an integer ≥ 1; got {epochs!r}")
+        train = shard_loader(train, self.dist)
         self._train_loader = train
         if resume is not None:
             self.load_checkpoint(resume, loader=train)
+        if self.dist.enabled and self._net is self.model:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._net = DistributedDataParallel(self.model, device_ids=ids)
         self.stop_training = self.stop_training_now = False
         self._call("on_train_begin")
         try:
             for epoch in range(self.epoch + 1, epochs + 1):
                 self._pending_checkpoints = []
                 self._call("on_epoch_begin", epoch)
+                if hasattr(getattr(train, "sampler", None), "set_epoch"):  # DistributedSampler: a new order per epoch
+                    train.sampler.set_epoch(epoch)
                 logs = self._train_epoch(train)
                 if self.stop_training_now:
                     logger.info("training stopped during epoch %d (after step %d)", epoch, self.global_step)
@@ -317,7 +383,7 @@ class Trainer:
                 self._call("on_epoch_end", epoch, logs)
                 for path in self._pending_checkpoints:
                     self.save_checkpoint(path)
-                if self.stop_training:
+                if self.dist.any(self.stop_training):
                     break
         finally:
             self._call("on_train_end")
@@ -335,6 +401,7 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict() if self.schedule is not None else None,
+            "scaler": self.scaler.state_dict(),
             "callbacks": [{"type": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks],
             "history": {"history": {k: list(v) for k, v in self.history.history.items()},
                         "epoch": list(self.history.epoch)},
@@ -344,6 +411,8 @@ class Trainer:
     def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
         """Write a resumable checkpoint to ``path`` atomically (``torch.save`` format, ``weights_only``-loadable).
 
+        In a multi-process run only rank 0 writes (the others return the same path without writing).
+
         Args:
             path: the file; parent folders are created.
 
@@ -352,6 +421,8 @@ class Trainer:
         """
         from vision.io.files import atomic_write_bytes
 
+        if not self.dist.is_main:
+            return Path(path)
         buf = io.BytesIO()
         torch.save(self.state_dict(), buf)
         return atomic_write_bytes(path, buf.getvalue())
@@ -400,6 +471,8 @@ class Trainer:
             self.optimizer.load_state_dict(state["optimizer"])
             if self.schedule is not None:
                 self.schedule.load_state_dict(state["schedule"])
+            if state.get("scaler"):
+                self.scaler.load_state_dict(state["scaler"])
         except (RuntimeError, ValueError, KeyError) as exc:
             raise InputError(f"{p}: the checkpoint does not fit this trainer's model/optimizer/schedule: "
                              f"{exc}") from exc
@@ -412,3 +485,50 @@ class Trainer:
         _set_rng_state(state["rng"], loader if loader is not None else self._train_loader)
         logger.info("resumed from %s at epoch %d", p, self.epoch)
 
+
+
+def fit(model: nn.Module, train: Iterable[Any], val: Iterable[Any] | None = None, *, epochs: int,
+        optimizer: str | torch.optim.Optimizer = "adamw", lr: float = 1e-3, weight_decay: float = 0.0,
+        loss: str | Any = "cross_entropy", task: Task | None = None, schedule: str | Any = None,
+        callbacks: Iterable[Callback] = (), device: str | torch.device = "cpu", amp: bool | str = False,
+        channels_last: bool = False, grad_clip_norm: float | None = None,
+        resume: str | os.PathLike[str] | None = None) -> History:
+    """Train ``model`` in one call (Keras' ``model.fit``): builds the optimizer, schedule, task and :class:`Trainer`.
+
+    Args:
+        model: the network.
+        train, val: iterables of batches (``DataLoader`` s); ``val`` is evaluated after every epoch.
+        epochs: the number of epochs.
+        optimizer: a :func:`~vision.train.optim.make_optimizer` name (with ``lr``, ``weight_decay``) or an optimizer.
+        lr, weight_decay: for a named optimizer.
+        loss: the :class:`~vision.train.task.ClassificationTask` loss (a ``make_loss`` name or callable); ignored
+            when ``task`` is given.
+        task: the :class:`~vision.train.task.Task`; default classification with ``loss``.
+        schedule: a :func:`~vision.train.schedules.make_schedule` name (built with ``steps_per_epoch=len(train)``
+            and ``epochs``), a schedule object, or None.
+        callbacks, device, amp, channels_last, grad_clip_norm: as for :class:`Trainer`.
+        resume: a checkpoint to continue from (see :meth:`Trainer.fit`).
+
+    Returns:
+        The :class:`History`.
+
+    Raises:
+        InputError: as :class:`Trainer`, :func:`make_optimizer` and :func:`make_schedule`; a named schedule with a
+            ``train`` that has no length.
+    """
+    from vision.train.optim import make_optimizer
+    from vision.train.schedules import make_schedule
+
+    if isinstance(optimizer, str):
+        optimizer = make_optimizer(model, optimizer, lr=lr, weight_decay=weight_decay)
+    if isinstance(schedule, str):
+        try:
+            steps = len(train)  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise InputError(f"fit: schedule={schedule!r} needs the number of batches per epoch; got a "
+                             f"{type(train).__name__} without len(); pass a DataLoader or a schedule object") from exc
+        schedule = make_schedule(optimizer, schedule, steps_per_epoch=steps, epochs=epochs)
+    trainer = Trainer(model, task if task is not None else ClassificationTask(loss), optimizer=optimizer,
+                      schedule=schedule, callbacks=callbacks, device=device, amp=amp, channels_last=channels_last,
+                      grad_clip_norm=grad_clip_norm)
+    return trainer.fit(train, val, epochs=epochs, resume=resume)
