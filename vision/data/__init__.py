@@ -10,8 +10,19 @@ scikit-learn (those load inside the functions that need them).
 * :mod:`vision.data.scenes` — :class:`SceneConfig`, :func:`make_scene`, :func:`make_scenes`.
 * :mod:`vision.data.formats` — COCO / YOLO / VOC readers and writers, validation, classification folders / CSV.
 * :mod:`vision.data.splits`, :mod:`vision.data.stats` — dataset splits and statistics.
+* :mod:`vision.data.augment` — :class:`AugmentConfig`, :func:`make_augmentation` (albumentations presets),
+  :func:`augmentation_grid`.
+* :mod:`vision.data.image_dataset` — :class:`ImageClassificationDataset` (a torch ``Dataset`` augmenting on the
+  fly) and :func:`classification_loaders`; loaded on first use (they import torch).
 """
 
+from vision.data.augment import (
+    AUGMENT_PRESETS,
+    Augmentation,
+    AugmentConfig,
+    augmentation_grid,
+    make_augmentation,
+)
 from vision.data.formats import (
     DETECTION_FORMATS,
     ClassificationTable,
@@ -63,6 +74,11 @@ from vision.data.splits import (
     stratified_split,
 )
 from vision.data.stats import DatasetStats, dataset_stats, scan_image_file
+from vision.lazy import lazy_exports
+
+# torch-backed names, imported on first use so that ``import vision.data`` stays light
+_EXPORTS = {name: "vision.data.image_dataset" for name in (
+    "ImageClassificationDataset", "EpochShuffleSampler", "classification_loaders", "sample_seed")}
 
 __all__ = [
     # records
@@ -82,4 +98,9 @@ __all__ = [
     # splits and stats
     "random_split", "stratified_split", "grouped_split", "ordered_split", "bridge_split", "split_sizes",
     "DatasetStats", "dataset_stats", "scan_image_file",
+    # augmentation and torch datasets
+    "AugmentConfig", "Augmentation", "AUGMENT_PRESETS", "make_augmentation", "augmentation_grid",
+    "ImageClassificationDataset", "EpochShuffleSampler", "classification_loaders", "sample_seed",
 ]
+
+__getattr__, __dir__ = lazy_exports("vision.data", _EXPORTS, globals())
