@@ -1,6 +1,13 @@
-"""Neural-network building blocks: activations, weight initialisation, losses, regularisation helpers."""
+"""Neural-network building blocks: activations, conv blocks, weight initialisation, losses, regularisation helpers."""
 
 from vision.nn.activations import ACTIVATIONS, Maxout, make_activation
+from vision.nn.blocks import (
+    ConvBNAct,
+    InceptionModule,
+    ResidualBlock,
+    SeparableConv,
+    XceptionBlock,
+)
 from vision.nn.init import INIT_SCHEMES, init_weights
 from vision.nn.losses import (
     LOSSES,
@@ -26,10 +33,15 @@ __all__ = [
     "LOSSES",
     "BinaryCrossEntropy",
     "CategoricalCrossEntropy",
+    "ConvBNAct",
     "Huber",
+    "InceptionModule",
     "Maxout",
     "MeanAbsoluteError",
     "MeanSquaredError",
+    "ResidualBlock",
+    "SeparableConv",
+    "XceptionBlock",
     "clip_gradients",
     "count_parameters",
     "freeze_batchnorm",
