@@ -33,6 +33,26 @@ def test_demo_runs_every_step_and_writes_a_summary(tmp_path):
     assert plain.shape == boxed.shape and np.abs(plain.astype(int) - boxed).sum() > 0
 
 
+@pytest.mark.slow
+def test_demo_training_step_reaches_90_percent_and_links_its_plots(tmp_path):
+    import json
+
+    report = run_demo(tmp_path / "demo", only=["training"])
+    assert [s.name for s in report.steps] == ["training (fmnist-cnn on digits)"]
+    assert report.ok, report.steps[0].error
+    metrics = json.loads((report.out_dir / "training" / "metrics.json").read_text())
+    assert metrics["data"] == "digits" and metrics["model"] == "fmnist-cnn"
+    accuracy = metrics["test"]["accuracy"]
+    assert accuracy > 0.9
+    summary = report.summary.read_text()
+    assert f"test accuracy {accuracy:.1%}" in summary
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", summary)
+    assert links == ["training/curves.png", "training/confusion_matrix.png"]
+    for link in links:
+        img = read_image(report.out_dir / link)
+        assert img.shape[0] > 200 and img.shape[1] > 400 and img.std() > 5
+    assert (report.out_dir / "training" / "best.pt").is_file()
+
 def test_demo_only_filter_and_failure_is_recorded(tmp_path, monkeypatch):
     from vision import demo
 

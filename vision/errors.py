@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "VisionError",
+    "MissingDependencyError",
     "InputError",
     "ShapeError",
     "DTypeError",
@@ -87,3 +88,7 @@ class DatasetError(VisionError, ValueError):
 
 class AnnotationError(DatasetError):
     """An annotation (box, mask, label) is invalid; the message names the file or row."""
+
+
+class MissingDependencyError(VisionError, ImportError):
+    """An optional package a feature needs is not installed; the message says what to ``pip install``."""

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from vision.errors import InputError
+from vision.errors import InputError, MissingDependencyError
 from vision.train.search import Choice, Float, Int, SearchResult, search
 
 LR_OPT = 10 ** -2.5  # ≈ 3.16e-3
@@ -79,7 +79,7 @@ def test_optuna_missing_is_typed_error(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_optuna)
-    with pytest.raises(InputError, match="optuna"):
+    with pytest.raises(MissingDependencyError, match="optuna"):
         search(bowl, SPACE, method="optuna", trials=3)
 
 

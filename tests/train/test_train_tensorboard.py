@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from vision.errors import InputError
+from vision.errors import InputError, MissingDependencyError
 from vision.train import (
     ClassificationTask,
     LambdaCallback,
@@ -242,7 +242,7 @@ def test_missing_package_says_how_to_install(tmp_path, monkeypatch):
     # an entry of None in sys.modules makes `import` raise ImportError, as when the package is absent
     monkeypatch.setitem(sys.modules, "tensorboard", None)
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
-    with pytest.raises(InputError, match="pip install tensorboard") as info:
+    with pytest.raises(MissingDependencyError, match="pip install tensorboard") as info:
         TensorBoard(tmp_path / "tb")
     assert isinstance(info.value.__cause__, ImportError)
     assert not (tmp_path / "tb").exists()

@@ -174,7 +174,7 @@ def model_from_config(source: Mapping[str, Any] | str | os.PathLike[str]) -> Any
         where = "config dict"
     else:
         text = str(source)
-        if isinstance(source, os.PathLike) or not text.lstrip().startswith("{"):
+        if isinstance(source, os.PathLike) or not text.lstrip().startswith(("{", "[")):
             p = Path(source)
             if not p.is_file():
                 raise SourceNotFoundError(f"{p}: architecture config file not found")

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision.errors import InputError
+from vision.errors import InputError, MissingDependencyError
 
 __all__ = ["SEARCH_METHODS", "Choice", "Float", "Int", "SearchResult", "search"]
 
@@ -332,7 +332,7 @@ def _optuna_trials(objective: Callable[[dict[str, Any]], Any], space: Mapping[st
     try:
         import optuna
     except ImportError as exc:
-        raise InputError("search: method 'optuna' needs the optional package optuna (pip install optuna); "
+        raise MissingDependencyError("search: method 'optuna' needs the optional package optuna (pip install optuna); "
                          "it is not installed — use method 'random' or 'multires'") from exc
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vision.errors import InputError
+from vision.errors import InputError, MissingDependencyError
 from vision.train.callbacks import Callback
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,7 +37,7 @@ def _summary_writer_class() -> Any:
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError as exc:
-        raise InputError("TensorBoard: the optional package tensorboard is not installed (pip install tensorboard, "
+        raise MissingDependencyError("TensorBoard: the optional package tensorboard is not installed (pip install tensorboard, "
                          "or pip install 'vision[tensorboard]'); expected it to write the event files") from exc
     return SummaryWriter
 
