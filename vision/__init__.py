@@ -33,6 +33,9 @@ _EXPORTS: dict[str, str] = {
     "register_model": "vision.models",
     "create_model": "vision.models",
     "list_models": "vision.models",
+    "model_config": "vision.models",
+    "model_from_config": "vision.models",
+    "save_model_config": "vision.models",
     "resolve_weights": "vision.weights",
     "list_weights": "vision.weights",
     # data
