@@ -18,6 +18,9 @@ __all__ = ["ModelSpec", "register_model", "create_model", "list_models", "model_
 MODEL_MODULES: tuple[str, ...] = (
     "vision.models.detection.opencv",
     "vision.models.classification.small_cnn",
+    "vision.models.classification.cnns",
+    "vision.models.classification.backbones",
+    "vision.models.classification.pretrained",
 )
 
 TASKS = ("classify", "detect", "segment", "generate", "video")
