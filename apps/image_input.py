@@ -97,17 +97,19 @@ def _remember_sample(widget_key: str) -> None:
     st.session_state[_SHARED_SAMPLE_KEY] = st.session_state[widget_key]
 
 
-def image_input(*, key: str) -> ChosenImage | None:
+def image_input(*, key: str, default: str = DEFAULT_SAMPLE) -> ChosenImage | None:
     """Show the uploader and the sample picker; return the chosen image, or None after showing an error.
 
     An uploaded file takes precedence over the sample. The sample choice is shared between pages.
 
     Args:
         key: a prefix making this page's widget keys unique.
+        default: the sample shown until the user picks one on any page (e.g. a photo that suits this page's model).
     """
     names = sample_names()
-    current = st.session_state.get(_SHARED_SAMPLE_KEY, DEFAULT_SAMPLE)
-    index = names.index(current) if current in names else names.index(DEFAULT_SAMPLE)
+    current = st.session_state.get(_SHARED_SAMPLE_KEY, default)
+    fallback = default if default in names else DEFAULT_SAMPLE
+    index = names.index(current) if current in names else names.index(fallback)
     pick, upload = st.columns(2)
     with pick:
         sample_key = f"{key}.sample"

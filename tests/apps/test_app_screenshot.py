@@ -295,3 +295,31 @@ def test_classic_ops_page_shows_the_photo_before_and_after_canny(server, browser
     # the edge map: a large black area with white edge pixels beside the photo
     assert color_pixels(shot, (0, 0, 0), tol=3) > 50_000, f"{png}: no edge map drawn"
     assert color_pixels(shot, (255, 255, 255), tol=3) > 0
+
+
+CLICK_TRAIN_JS = """(() => {
+  const button = [...document.querySelectorAll('button')].find((b) => b.innerText.trim() === 'Train');
+  if (button) button.click();
+  return Boolean(button);
+})()"""
+
+
+def test_classify_page_shows_the_top_k_chart_and_trains_on_digits(server, browser, tmp_path):
+    b = browser(window=(1280, 1800))
+    state, shot, png = open_and_shoot(b, f"{server}/Classify", tmp_path / "classify.png")
+    assert "Classify an image" in state["text"] and "espresso — 95.1%" in state["text"], state["text"]
+    assert "Train on digits" in state["text"] and state["images"] == 1
+    assert distinct_colors(shot) > 5000, f"{png}: no photo on the page"
+    assert b.call("Runtime.evaluate", expression="document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length",
+                  returnByValue=True)["result"]["value"] == 1
+    assert b.call("Runtime.evaluate", expression=CLICK_TRAIN_JS, returnByValue=True)["result"]["value"] is True
+    state = b.wait(lambda s: s["images"] == 3 and "Test accuracy" in s["text"], what="training on digits",
+                   seconds=120)
+    # taller, so the curves and the confusion matrix under them are in the picture as well
+    b.call("Emulation.setDeviceMetricsOverride", width=1280, height=2400, deviceScaleFactor=1, mobile=False)
+    state = b.wait(lambda s: s["images"] == 3, what="resizing the window")
+    shot = b.screenshot(png := tmp_path / "classify_trained.png")
+    assert_no_error(state, png)
+    assert shot.shape == (2400, 1280, 3)
+    accuracy = re.search(r"Test accuracy\s*(\d+\.\d)%", state["text"])
+    assert accuracy and float(accuracy.group(1)) > 90, state["text"]  # 3 epochs by default
