@@ -53,6 +53,31 @@ def test_demo_training_step_reaches_90_percent_and_links_its_plots(tmp_path):
         assert img.shape[0] > 200 and img.shape[1] > 400 and img.std() > 5
     assert (report.out_dir / "training" / "best.pt").is_file()
 
+
+@pytest.mark.slow
+def test_demo_imagenet_step_writes_top5_table_sheet_and_onnx_check(tmp_path):
+    import importlib.util
+
+    from vision.demo import IMAGENET_PHOTOS
+
+    report = run_demo(tmp_path / "demo", only=["ImageNet"])
+    assert [s.name for s in report.steps] == ["ImageNet top-5 (efficientnet-lite0)"]
+    assert report.ok, report.steps[0].error
+    summary = report.summary.read_text()
+    rows = [line for line in summary.splitlines() if line.startswith("| ") and line.count("|") == 4]
+    assert len(rows) == 1 + len(IMAGENET_PHOTOS)  # header + one row per photo
+    assert "| coffee | **espresso** | espresso 0." in summary
+    assert all(len(row.split("|")[3].split(",")) == 5 for row in rows[1:])  # five labels each
+    if importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxruntime") is None:  # extra [onnx]
+        assert "ONNX export skipped: onnx / onnxruntime are not installed" in summary
+    else:
+        assert f"the same top-5 on {len(IMAGENET_PHOTOS)} of {len(IMAGENET_PHOTOS)} photos" in summary
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", summary)
+    assert links == ["imagenet_top5.png"]
+    sheet = read_image(report.out_dir / links[0])
+    assert sheet.shape[0] > 700 and sheet.shape[1] > 1800 and sheet.std() > 20
+
+
 def test_demo_only_filter_and_failure_is_recorded(tmp_path, monkeypatch):
     from vision import demo
 

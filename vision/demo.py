@@ -222,6 +222,57 @@ def step_classic(ctx: _Context) -> None:
     ctx.save("classic_ops.png", tile([c[1] for c in cells], cols=5, cell=300, captions=[c[0] for c in cells]))
 
 
+#: the photos of the ImageNet step (every one is shipped inside an installed package)
+IMAGENET_PHOTOS = ("coffee", "chelsea", "bus", "camera", "stereo_motorcycle", "flower", "china", "rocket",
+                   "grace_hopper", "astronaut")
+
+
+def step_imagenet(ctx: _Context) -> None:
+    """ImageNet top-5 of the pretrained ``efficientnet-lite0`` on the sample photos, as a table and a contact sheet."""
+    import importlib.util
+    import tempfile
+
+    import cv2
+
+    from vision.data import load_sample
+    from vision.models.classification import ImageClassifier
+    from vision.viz import annotate, tile
+
+    clf = ImageClassifier("efficientnet-lite0")
+    photos = [load_sample(name) for name in IMAGENET_PHOTOS]
+    results = clf.predict_batch(photos, top_k=5)
+    pre = clf.preprocessing
+    ctx.step.lines += [(f"{clf!r} on {len(photos)} photos (short side {pre.resize}, centre crop "
+                        f"{pre.input_size[0]}×{pre.input_size[1]}; speeds in `bench/results/classify.md`)."), "",
+                       "| photo | top-1 | top-5 (softmax probability) |", "|---|---|---|"]
+    cells = []
+    for name, photo, result in zip(IMAGENET_PHOTOS, photos, results):
+        top5 = ", ".join(f"{label} {score:.2f}" for label, score in zip(result.labels, result.scores))
+        ctx.step.lines.append(f"| {name} | **{result.top1}** | {top5} |")
+        s = 400 / max(photo.shape[:2])  # labels drawn at the size they are shown
+        small = cv2.resize(photo, (round(photo.shape[1] * s), round(photo.shape[0] * s)), interpolation=cv2.INTER_AREA)
+        cells.append(annotate(small, result))
+    ctx.save("imagenet_top5.png", tile(cells, cols=5, cell=400, captions=list(IMAGENET_PHOTOS)))
+    top1 = dict(zip(IMAGENET_PHOTOS, (r.top1 for r in results)))
+    if top1["coffee"] != "espresso" or top1["chelsea"] not in {"tabby", "tiger cat", "Egyptian cat"}:
+        raise RuntimeError(f"efficientnet-lite0 called coffee {top1['coffee']!r} and chelsea {top1['chelsea']!r}; "
+                           "expected espresso and a cat")
+    if importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxruntime") is None:
+        ctx.step.lines += ["", "ONNX export skipped: onnx / onnxruntime are not installed (pip install -e .[onnx])."]
+        return
+    from vision.infer import OnnxClassifier, export_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx = OnnxClassifier(export_onnx(clf, f"{tmp}/efficientnet-lite0.onnx"))
+    again = onnx.predict_batch(photos, top_k=5)
+    same = sum(a.class_ids.tolist() == b.class_ids.tolist() for a, b in zip(results, again))
+    diff = max(float(abs(a.scores - b.scores).max()) for a, b in zip(results, again))
+    ctx.step.lines += ["", (f"Exported to ONNX and run on onnxruntime: the same top-5 on {same} of {len(photos)} "
+                            f"photos (largest probability difference {diff:.1e}).")]
+    if same != len(photos):
+        raise RuntimeError(f"onnxruntime gave another top-5 than PyTorch on {len(photos) - same} photo(s)")
+
+
 def step_lr_finder(ctx: _Context) -> None:
     """LR range test of a small CNN on scikit-learn's digits (the training step then trains the registered CNN)."""
     import torch
@@ -281,6 +332,7 @@ STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("face detection (OpenCV Haar)", step_faces),
     ("people detection (OpenCV HOG)", step_people),
     ("classic ops", step_classic),
+    ("ImageNet top-5 (efficientnet-lite0)", step_imagenet),
     ("LR range test (digits CNN)", step_lr_finder),
     ("training (fmnist-cnn on digits)", step_training),
 )

@@ -313,7 +313,7 @@ def test_centre_crop_of_a_tall_image():
     ({"input_size": [224]}, "input_size must be"),
     ({"resize": 100}, "resize must be an integer ≥ the input size 224"),
     ({"interpolation": "cubic"}, "interpolation must be one of"),
-    ({"colour": "gray"}, "colour must be 'rgb' or 'bgr'"),
+    ({"colour": "hsv"}, "colour must be 'rgb', 'bgr' or 'gray'"),
     ({"scale": "1/0"}, "scale must be"),
     ({"scale": "abc"}, "scale must be"),
     ({"mean": [0.5, 0.5]}, "mean must be 3 numbers"),

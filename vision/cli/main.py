@@ -210,14 +210,103 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------------------ predict / export
+def cmd_predict_classify(args: argparse.Namespace) -> int:
+    from vision.classic.pipeline import iter_image_files
+    from vision.infer import open_classifier
+    from vision.io import read_image, write_image
+    from vision.viz import annotate
+
+    if args.batch_size < 1:
+        raise InputError(f"--batch-size must be ≥ 1; got {args.batch_size}")
+    files = list(iter_image_files(args.images))
+    if not files:
+        raise InputError(f"vision predict classify: no image files found in {args.images}")
+    clf = open_classifier(args.model, backend=args.backend)
+    log.info("%r on %d image(s)", clf, len(files))
+    records, failed, used = [], 0, set()
+    for start in range(0, len(files), args.batch_size):
+        chunk, images = [], []
+        for path in files[start:start + args.batch_size]:
+            try:
+                images.append(read_image(path))
+                chunk.append(path)
+            except VisionError as exc:  # an unreadable file is reported and the others still run
+                failed += 1
+                print(f"error: {exc}", file=sys.stderr)
+                records.append({"image": str(path), "error": f"{type(exc).__name__}: {exc}"})
+        results = clf.predict_batch(images, top_k=args.topk, batch_size=args.batch_size) if images else []
+        for path, image, result in zip(chunk, images, results):
+            record = {"image": str(path), "class_ids": result.class_ids.tolist(),
+                      "scores": [round(float(v), 6) for v in result.scores], "labels": list(result.labels)}
+            if args.save:
+                stem = path.stem
+                while stem in used:
+                    stem += "_"
+                used.add(stem)
+                record["saved"] = str(write_image(Path(args.save) / f"{stem}.png", annotate(image, result)))
+            records.append(record)
+            if not args.json:
+                print(f"{path}: " + ", ".join(f"{label} {score:.3f}" for label, score in zip(record["labels"],
+                                                                                             record["scores"])))
+    if args.json:
+        _print_json(records)
+    return 1 if failed else 0
+
+
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    from vision.infer import export_onnx, open_classifier
+
+    clf = open_classifier(args.model)
+    out = export_onnx(clf, args.out, input_size=args.input_size, opset=args.opset, dynamic_batch=not args.fixed_batch)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, opset {args.opset}, {clf.num_classes} classes, "
+          f"{'fixed batch 1' if args.fixed_batch else 'dynamic batch'})")
+    return 0
+
+
 # ------------------------------------------------------------------------------------------------ train
+def _fraction_or_path(text: str) -> float | str:
+    """``--test``: a number is a fraction to hold out, anything else a folder or CSV."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def cmd_train_classify(args: argparse.Namespace) -> int:
     from vision.train.recipes import train_classifier
 
     run = train_classifier(data=args.data, model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                           subset=args.subset, out_dir=args.out, seed=args.seed, progress=True)
+                           subset=args.subset, out_dir=args.out, seed=args.seed, progress=True,
+                           pretrained=args.pretrained, freeze=args.freeze, head_epochs=args.head_epochs,
+                           base_lr=args.base_lr, image_size=args.image_size, channels=args.channels,
+                           augment=args.augment, val_fraction=args.val_fraction,
+                           test=None if args.test is None else _fraction_or_path(args.test),
+                           image_col=args.image_col, label_col=args.label_col, num_workers=args.workers)
     print(f"test accuracy {run.test['accuracy']:.4f} (best epoch {run.test['best_epoch']}, {run.test['images']} images)")
     print(f"files in {run.out_dir}: " + ", ".join(p.name for p in run.files))
+    print(f"classifier bundle: {run.bundle} (vision val {run.bundle} --data ...; vision predict classify --model "
+          f"{run.bundle} IMAGES)")
+    return 0
+
+
+def cmd_val(args: argparse.Namespace) -> int:
+    from vision.train.recipes import evaluate_classifier
+
+    r = evaluate_classifier(args.bundle, args.data, out_dir=args.out, batch_size=args.batch_size,
+                            image_col=args.image_col, label_col=args.label_col, seed=args.seed)
+    if args.json:
+        _print_json(r)
+        return 0
+    print(f"{r['model']} from {r['bundle']} on {r['data']} ({r['split']}, {r['images']} images)")
+    print(f"accuracy {r['accuracy']:.4f}   macro F1 {r['macro_f1']:.4f}   macro precision "
+          f"{r['macro_precision']:.4f}   macro recall {r['macro_recall']:.4f}")
+    width = max(len("class"), *(len(c["class"]) for c in r["per_class"]))
+    print(f"{'class':<{width}}  precision  recall     f1  support")
+    for c in r["per_class"]:
+        print(f"{c['class']:<{width}}  {c['precision']:9.4f}  {c['recall']:6.4f}  {c['f1']:.4f}  {c['support']:7d}")
+    if r["files"]:
+        print("files: " + ", ".join(r["files"]))
     return 0
 
 
@@ -277,17 +366,72 @@ def build_parser() -> argparse.ArgumentParser:
                    help="IMAGE, --PARAM VALUE ..., -o/--output FILE|DIR, --json, --category C")
     s.set_defaults(func=cmd_ops)
 
+    pr = sub.add_parser("predict", help="run a model on images").add_subparsers(dest="action", required=True,
+                                                                               metavar="TASK")
+    s = pr.add_parser("classify", help="top-k classes of images (files, folders, globs)")
+    s.add_argument("images", nargs="+", metavar="IMAGES", help="image files, folders (searched recursively) or globs")
+    s.add_argument("--model", default="efficientnet-lite0",
+                   help="registered model name, trained-classifier folder (or its model.json), or .onnx file "
+                        "(default efficientnet-lite0, ImageNet)")
+    s.add_argument("--topk", type=int, default=5, help="classes per image (default 5)")
+    s.add_argument("--json", action="store_true", help="print one JSON list of results")
+    s.add_argument("--save", metavar="DIR", help="write annotated PNGs here")
+    s.add_argument("--backend", choices=["torch", "onnx"], default="torch",
+                   help="torch, or onnx (onnxruntime; a PyTorch model is exported first; default torch)")
+    s.add_argument("--batch-size", type=int, default=16, help="images per forward pass (default 16)")
+    s.set_defaults(func=cmd_predict_classify)
+
+    e = sub.add_parser("export", help="export a model").add_subparsers(dest="action", required=True, metavar="FORMAT")
+    s = e.add_parser("onnx", help="write a classifier as ONNX (preprocessing and labels stored inside)")
+    s.add_argument("model", metavar="MODEL", help="registered model name or trained-classifier folder")
+    s.add_argument("--out", required=True, metavar="FILE", help="the .onnx file to write")
+    s.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    s.add_argument("--input-size", type=int, help="input side in pixels (default the model's preprocessing)")
+    s.add_argument("--fixed-batch", action="store_true", help="batch dimension fixed at 1 (default dynamic)")
+    s.set_defaults(func=cmd_export_onnx)
+
     t = sub.add_parser("train", help="train a model").add_subparsers(dest="action", required=True, metavar="TASK")
-    s = t.add_parser("classify", help="train a classifier on an offline dataset (AdamW + one-cycle)")
-    s.add_argument("--data", default="fashion-mnist", choices=["fashion-mnist", "digits"])
-    s.add_argument("--model", default="fmnist-cnn")
+    s = t.add_parser("classify", help="train a classifier (from scratch or transfer learning; AdamW + one-cycle)")
+    s.add_argument("--data", default="fashion-mnist", metavar="fashion-mnist|digits|DIR|CSV",
+                   help="built-in dataset, image folder (root/<class>/<image> or root/train|val|test/<class>/...) "
+                        "or CSV of image paths and labels (default fashion-mnist)")
+    s.add_argument("--model", default="fmnist-cnn",
+                   help="registered classify model or backbone arch, e.g. efficientnet-lite0, resnet18 (default "
+                        "fmnist-cnn)")
+    s.add_argument("--pretrained", action="store_true", help="start from the model's ImageNet weights")
+    s.add_argument("--freeze", type=int, metavar="N",
+                   help="two-phase transfer: train the head on the frozen base, then fine-tune with the first N "
+                        "blocks still frozen (0 = fine-tune all; the model's block count = head only)")
+    s.add_argument("--head-epochs", type=int, metavar="N", help="phase-1 epochs with --freeze (default half)")
+    s.add_argument("--base-lr", type=float, help="learning rate of the fine-tuned base (default lr/10)")
+    s.add_argument("--image-size", type=int, metavar="PX", help="input side (default the model's)")
+    s.add_argument("--channels", type=int, choices=[1, 3], help="1 = gray, 3 = RGB (default the model's)")
+    s.add_argument("--augment", metavar="PRESET", help="augmentation preset: light, standard, strong")
     s.add_argument("--epochs", type=int, default=5)
     s.add_argument("--batch-size", type=int, default=128)
-    s.add_argument("--lr", type=float, default=3e-3, help="one-cycle peak learning rate")
+    s.add_argument("--lr", type=float, default=3e-3, help="one-cycle peak learning rate (the head's with --freeze)")
     s.add_argument("--subset", type=int, help="train on this many images")
+    s.add_argument("--val-fraction", type=float, default=0.1, help="held out for validation (default 0.1)")
+    s.add_argument("--test", metavar="FRACTION|DIR|CSV",
+                   help="test set: a fraction to hold out or a folder/CSV (default the dataset's own, else 0.2)")
+    s.add_argument("--image-col", default="filename", help="CSV column of image paths (default filename)")
+    s.add_argument("--label-col", default="label", help="CSV column of labels (default label)")
+    s.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", default="runs/train/classify")
     s.set_defaults(func=cmd_train_classify)
+
+    s = sub.add_parser("val", help="evaluate a trained classifier: accuracy, macro F1, per-class precision/recall")
+    s.add_argument("bundle", metavar="BUNDLE", help="trained-classifier folder (model.json + weights.safetensors)")
+    s.add_argument("--data", required=True, metavar="DIR|CSV|digits|fashion-mnist",
+                   help="image folder (a train/val/test layout is scored on val/), CSV, or built-in test split")
+    s.add_argument("--out", metavar="DIR", help="write confusion_matrix.png and report.json here")
+    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--image-col", default="filename", help="CSV column of image paths (default filename)")
+    s.add_argument("--label-col", default="label", help="CSV column of labels (default label)")
+    s.add_argument("--seed", type=int, default=0, help="digits split seed used in training (default 0)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=cmd_val)
 
     m = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True, metavar="ACTION")
     s = m.add_parser("list", help="registered models")

@@ -7,6 +7,10 @@
   :func:`head_parameters`.
 * :mod:`vision.models.classification.pretrained` — ``"efficientnet-lite0"`` pretrained on ImageNet offline,
   :class:`ImageClassifier` (``predict`` / ``predict_batch`` → Classification), :func:`imagenet_labels`.
+* :mod:`vision.models.classification.transfer` — :func:`freeze_base`, :func:`unfreeze`, :func:`backbone_blocks`,
+  :func:`transfer_param_groups` and the two-phase :func:`transfer_learn`.
+* :mod:`vision.models.classification.bundle` — a trained classifier on disk (``model.json`` +
+  ``weights.safetensors``): :func:`save_classifier`, :func:`load_classifier`, :func:`classifier_info`.
 
 Names load on first use, so importing this package does not import torch.
 """
@@ -32,10 +36,24 @@ _EXPORTS: dict[str, str] = {
     "imagenet_labels": "vision.models.classification.pretrained",
     "Preprocessing": "vision.models.classification.pretrained",
     "ImageClassifier": "vision.models.classification.pretrained",
+    "TransferResult": "vision.models.classification.transfer",
+    "backbone_blocks": "vision.models.classification.transfer",
+    "freeze_base": "vision.models.classification.transfer",
+    "head_layer": "vision.models.classification.transfer",
+    "transfer_learn": "vision.models.classification.transfer",
+    "transfer_param_groups": "vision.models.classification.transfer",
+    "unfreeze": "vision.models.classification.transfer",
+    "MODEL_FILE": "vision.models.classification.bundle",
+    "WEIGHTS_FILE": "vision.models.classification.bundle",
+    "classifier_info": "vision.models.classification.bundle",
+    "load_classifier": "vision.models.classification.bundle",
+    "save_classifier": "vision.models.classification.bundle",
 }
 
 __all__ = ["BACKBONES", "BackboneConfig", "EfficientNetLite0Config", "ImageClassifier", "Preprocessing", "SmallCNN",
            "SmallCNNConfig", "backbone_parameters", "create_backbone", "efficientnet_lite0", "fmnist_cnn",
-           "head_module", "head_parameters", "imagenet_labels", "load_by_position", "replace_head"]
+           "head_module", "head_parameters", "imagenet_labels", "load_by_position", "replace_head",
+           "TransferResult", "backbone_blocks", "freeze_base", "head_layer", "transfer_learn", "transfer_param_groups",
+           "unfreeze", "MODEL_FILE", "WEIGHTS_FILE", "classifier_info", "load_classifier", "save_classifier"]
 
 __getattr__, __dir__ = lazy_exports("vision.models.classification", _EXPORTS, globals())

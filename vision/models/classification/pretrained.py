@@ -40,7 +40,8 @@ from vision.types import Classification
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["EfficientNetLite0Config", "ImageClassifier", "Preprocessing", "efficientnet_lite0", "imagenet_labels"]
+__all__ = ["EfficientNetLite0Config", "ImageClassifier", "Preprocessing", "TopKClassifier", "efficientnet_lite0",
+           "imagenet_labels", "softmax"]
 
 #: torchvision's names for the two ImageNet classes whose first WordNet synonym repeats another class's
 _DISAMBIGUATED = {134: "crane bird", 639: "maillot tank suit"}
@@ -100,19 +101,21 @@ def _number(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """What a classifier expects: H×W×3 uint8 RGB → 3×H×W float32, as a weights manifest entry describes it.
+    """What a classifier expects: H×W×3 uint8 RGB → C×H×W float32, as a weights manifest entry describes it.
 
     The image's short side is resized to ``resize`` and the centre ``input_size`` cut out (torchvision's
     ``Resize`` + ``CenterCrop``, with Pillow's antialiased resampling); without ``resize`` the whole image is
-    resized to ``input_size``. Then ``(pixel * scale - mean) / std`` per channel, in ``colour`` order.
+    resized to ``input_size``. Then ``(pixel * scale - mean) / std`` per channel, in ``colour`` order. With
+    ``colour="gray"`` the image is first converted to one luma channel (OpenCV's ``RGB2GRAY``, as
+    :class:`~vision.data.ImageClassificationDataset` does) and the result is 1×H×W (``mean``/``std`` one number each).
 
     Attributes:
         input_size: (height, width) of the network input.
         resize: short side before the centre crop, or None.
         interpolation: nearest, bilinear, bicubic, lanczos or box.
-        colour: ``"rgb"`` or ``"bgr"`` channel order.
+        colour: ``"rgb"``, ``"bgr"`` (3 channels) or ``"gray"`` (1 channel).
         scale: factor applied to the 0..255 pixels first.
-        mean, std: per-channel, after scaling.
+        mean, std: per-channel (3 numbers, 1 for gray), after scaling.
     """
 
     input_size: tuple[int, int] = (224, 224)
@@ -123,13 +126,27 @@ class Preprocessing:
     mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
     std: tuple[float, float, float] = (0.229, 0.224, 0.225)
 
+    @property
+    def channels(self) -> int:
+        """Channels of the network input: 1 for ``colour="gray"``, else 3."""
+        return 1 if self.colour == "gray" else 3
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The manifest-style mapping :meth:`from_manifest` reads back (JSON-safe; ``resize`` left out when None)."""
+        out: dict[str, Any] = {"input_size": [int(self.input_size[0]), int(self.input_size[1])]}
+        if self.resize is not None:
+            out["resize"] = int(self.resize)
+        out.update(interpolation=self.interpolation, colour=self.colour, scale=float(self.scale),
+                   mean=[float(v) for v in self.mean], std=[float(v) for v in self.std])
+        return out
+
     @classmethod
     def from_manifest(cls, fields: Mapping[str, Any], *, where: str) -> Preprocessing:
         """Parse a manifest ``preprocessing`` mapping.
 
-        Keys: ``input_size`` (int or [h, w]), ``resize`` (int, ≥ the input size), ``interpolation``, ``colour``,
-        ``scale`` (number or ``"1/255"``), ``mean`` and ``std`` (3 numbers; std > 0). Missing keys take the class
-        defaults except ``mean`` (0) and ``std`` (1).
+        Keys: ``input_size`` (int or [h, w]), ``resize`` (int, ≥ the input size), ``interpolation``, ``colour``
+        (rgb, bgr or gray), ``scale`` (number or ``"1/255"``), ``mean`` and ``std`` (3 numbers, 1 for gray;
+        std > 0). Missing keys take the class defaults except ``mean`` (0) and ``std`` (1).
 
         Raises:
             ManifestError: an unknown key or a bad value (the message names ``where``).
@@ -155,24 +172,31 @@ class Preprocessing:
         if interpolation not in _INTERPOLATIONS:
             raise bad(f"interpolation must be one of {list(_INTERPOLATIONS)}; got {interpolation!r}")
         colour = fields.get("colour", "rgb")
-        if colour not in ("rgb", "bgr"):
-            raise bad(f"colour must be 'rgb' or 'bgr'; got {colour!r}")
+        if colour not in ("rgb", "bgr", "gray"):
+            raise bad(f"colour must be 'rgb', 'bgr' or 'gray'; got {colour!r}")
+        n = 1 if colour == "gray" else 3
         scale = _number(fields.get("scale", 1.0))
         if scale is None or scale <= 0:
             raise bad(f"scale must be a number > 0 or a fraction like '1/255'; got {fields.get('scale')!r}")
         triples = {}
         for key, default in (("mean", 0.0), ("std", 1.0)):
-            raw = fields.get(key, [default] * 3)
+            raw = fields.get(key, [default] * n)
             values = [_number(v) for v in raw] if isinstance(raw, (list, tuple)) else []
-            if len(values) != 3 or any(v is None for v in values) or (key == "std" and min(values) <= 0):
-                raise bad(f"{key} must be 3 numbers{' > 0' if key == 'std' else ''}; got {raw!r}")
+            if len(values) != n or any(v is None for v in values) or (key == "std" and min(values) <= 0):
+                raise bad(f"{key} must be {n} number{'s' if n > 1 else ''}{' > 0' if key == 'std' else ''} for "
+                          f"colour {colour!r}; got {raw!r}")
             triples[key] = tuple(values)
         return cls(input_size=(sizes[0], sizes[1]), resize=resize, interpolation=interpolation, colour=colour,
                    scale=scale, mean=triples["mean"], std=triples["std"])
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
-        """One H×W×3 uint8 RGB image → a 3×H×W float32 network input (``input_size``)."""
+        """One H×W×3 uint8 RGB image → a C×H×W float32 network input (``input_size``; C = :attr:`channels`)."""
         from PIL import Image
+
+        if self.colour == "gray" and image.ndim == 3:
+            import cv2
+
+            image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
 
         resample = {"nearest": Image.Resampling.NEAREST, "bilinear": Image.Resampling.BILINEAR,
                     "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS,
@@ -191,6 +215,8 @@ class Preprocessing:
             left, top = round((nw - tw) / 2.0), round((nh - th) / 2.0)
             pil = pil.crop((left, top, left + tw, top + th))
         x = np.asarray(pil, dtype=np.float32)
+        if x.ndim == 2:
+            x = x[..., None]
         if self.colour == "bgr":
             x = x[..., ::-1]
         x = (x * np.float32(self.scale) - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
@@ -275,84 +301,27 @@ def _num_outputs(model: nn.Module) -> int | None:
     return out if isinstance(out, int) else None
 
 
-class ImageClassifier:
-    """Classify images with a registered (or given) model: top-k class names and softmax probabilities.
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of N×C logits as float32 (max subtracted first, so large logits do not overflow)."""
+    x = np.asarray(logits, dtype=np.float32)
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
-    Args:
-        model: a registered classify model name (built with ``**model_options``; default the pretrained
-            ``"efficientnet-lite0"``) or an ``nn.Module`` returning N×C logits.
-        weights: the manifest entry whose ``preprocessing`` the model expects; default the model's
-            ``.weights_name`` or the registered model's weights.
-        labels: class names (index = class id); default the model's ``.class_names`` (ImageNet's for a pretrained
-            head), else the manifest entry's labels, else none (labels are then the ids as text).
-        device: torch device, e.g. ``"cpu"``.
-        **model_options: passed to :func:`~vision.models.create_model` when ``model`` is a name.
 
-    Attributes:
-        model: the network (put in eval mode).
-        preprocessing: the :class:`Preprocessing` parsed from the manifest once.
-        names: the class-name table.
-        num_classes: number of logits (None if it could not be told before the first call).
+class TopKClassifier:
+    """``predict`` / ``predict_batch`` shared by every classifier backend: read → preprocess → logits → top-k.
 
-    Raises:
-        InputError: a bad argument, a model without a classification head, no preprocessing known, or labels
-        whose count differs from the model's outputs. UnknownModelError: an unknown model or weights name.
-        Weights errors of the model factory.
+    A backend (:class:`ImageClassifier` for PyTorch, :class:`vision.infer.OnnxClassifier` for onnxruntime) sets
+    ``preprocessing`` (a :class:`Preprocessing`), ``names`` (the class-name table, may be empty) and ``num_classes``
+    (None when unknown) and implements ``_logits(batch)``: an N×C×H×W float32 array → N×classes float logits.
     """
 
-    def __init__(self, model: str | nn.Module = "efficientnet-lite0", *, weights: str | None = None,
-                 labels: Sequence[str] | None = None, device: str = "cpu", **model_options: Any) -> None:
-        import torch
+    preprocessing: Preprocessing
+    names: tuple[str, ...]
+    num_classes: int | None
 
-        from vision.weights import get_entry
-
-        spec_weights = None
-        if isinstance(model, str):
-            from vision.models.registry import create_model, model_spec
-
-            spec = model_spec(model)
-            if spec.task != "classify":
-                raise InputError(f"ImageClassifier: {model!r} is a {spec.task} model; expected a classify model")
-            spec_weights = spec.weights
-            net = create_model(model, **model_options)
-        elif isinstance(model, torch.nn.Module):
-            if model_options:
-                raise InputError(f"ImageClassifier: options {sorted(model_options)} only apply to a model name; "
-                                 f"got an already built {type(model).__name__}")
-            net = model
-        else:
-            raise InputError(f"ImageClassifier: model must be a registered name or an nn.Module; "
-                             f"got {type(model).__name__}")
-        weights = weights or getattr(net, "weights_name", None) or spec_weights
-        if not weights:
-            raise InputError(f"ImageClassifier: no preprocessing is known for {type(net).__name__}; pass weights=<a "
-                             f"manifest name> whose preprocessing field fits the model")
-        entry = get_entry(weights)
-        self.weights_name = weights
-        self.preprocessing = Preprocessing.from_manifest(entry.preprocessing, where=weights)
-        self.num_classes = _num_outputs(net)
-        if self.num_classes == 0:
-            raise InputError(f"ImageClassifier: {type(net).__name__} has no classification head (num_classes=0); "
-                             "expected a model that returns class logits")
-        if labels is None:
-            labels = getattr(net, "class_names", ()) or entry.labels
-        if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
-            raise InputError(f"ImageClassifier: labels must be a sequence of names; got {type(labels).__name__}")
-        self.names = tuple(str(x) for x in labels)
-        if self.names and self.num_classes is not None and len(self.names) != self.num_classes:
-            raise InputError(f"ImageClassifier: {len(self.names)} labels for a model with {self.num_classes} "
-                             "outputs; expected one name per output")
-        try:
-            self.device = torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise InputError(f"ImageClassifier: device must be a torch device like 'cpu' or 'cuda:0'; "
-                             f"got {device!r}") from exc
-        self.model = net.to(self.device).eval()
-
-    def __repr__(self) -> str:
-        name = getattr(self.model, "registry_name", type(self.model).__name__)
-        return (f"ImageClassifier({name!r}, weights={self.weights_name!r}, classes={self.num_classes}, "
-                f"input={self.preprocessing.input_size[0]}×{self.preprocessing.input_size[1]})")
+    def _logits(self, batch: np.ndarray) -> np.ndarray:  # pragma: no cover - every backend overrides it
+        raise NotImplementedError
 
     def _top_k(self, top_k: Any) -> int:
         if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1 or \
@@ -372,18 +341,11 @@ class ImageClassifier:
             raise type(exc)(f"{where}: {exc}") from exc
 
     def _probabilities(self, batch: np.ndarray) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            logits = self.model(torch.from_numpy(batch).to(self.device))
-            if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
-                got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-                raise InputError(f"ImageClassifier: the model returned {got}; expected N×classes logits")
-            probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
-        if self.names and probs.shape[1] != len(self.names):
-            raise InputError(f"ImageClassifier: the model returned {probs.shape[1]} scores for {len(self.names)} "
-                             "labels; expected one score per label")
-        return probs
+        logits = self._logits(batch)
+        if self.names and logits.shape[1] != len(self.names):
+            raise InputError(f"{type(self).__name__}: the model returned {logits.shape[1]} scores for "
+                             f"{len(self.names)} labels; expected one score per label")
+        return softmax(logits)
 
     def _results(self, probs: np.ndarray, k: int) -> list[Classification]:
         if k > probs.shape[1]:
@@ -441,3 +403,114 @@ class ImageClassifier:
             chunk = [self._prepare(s, f"sources[{start + i}]") for i, s in enumerate(items[start:start + batch_size])]
             results += self._results(self._probabilities(np.stack(chunk)), k)
         return results
+
+
+class ImageClassifier(TopKClassifier):
+    """Classify images with a registered (or given) model: top-k class names and softmax probabilities.
+
+    Args:
+        model: a registered classify model name (built with ``**model_options``; default the pretrained
+            ``"efficientnet-lite0"``) or an ``nn.Module`` returning N×C logits.
+        weights: the manifest entry whose ``preprocessing`` the model expects; default the model's
+            ``.weights_name`` or the registered model's weights.
+        preprocessing: what the model expects, given directly instead of through ``weights``: a
+            :class:`Preprocessing` or a manifest-style dict (as a saved classifier's ``model.json`` holds it).
+        labels: class names (index = class id); default the model's ``.class_names`` (ImageNet's for a pretrained
+            head), else the manifest entry's labels, else none (labels are then the ids as text).
+        device: torch device, e.g. ``"cpu"``.
+        **model_options: passed to :func:`~vision.models.create_model` when ``model`` is a name.
+
+    Attributes:
+        model: the network (put in eval mode).
+        preprocessing: the :class:`Preprocessing` (given, or parsed from the manifest once).
+        weights_name: the manifest entry it came from (None when ``preprocessing`` was given).
+        names: the class-name table.
+        num_classes: number of logits (None if it could not be told before the first call).
+
+    Raises:
+        InputError: a bad argument (both ``weights`` and ``preprocessing``), a model without a classification head,
+        no preprocessing known, or labels whose count differs from the model's outputs. ManifestError: a bad
+        ``preprocessing`` dict. UnknownModelError: an unknown model or weights name. Weights errors of the model
+        factory.
+    """
+
+    def __init__(self, model: str | nn.Module = "efficientnet-lite0", *, weights: str | None = None,
+                 preprocessing: Preprocessing | Mapping[str, Any] | None = None,
+                 labels: Sequence[str] | None = None, device: str = "cpu", **model_options: Any) -> None:
+        import torch
+
+        from vision.weights import get_entry
+
+        spec_weights = None
+        if isinstance(model, str):
+            from vision.models.registry import create_model, model_spec
+
+            spec = model_spec(model)
+            if spec.task != "classify":
+                raise InputError(f"ImageClassifier: {model!r} is a {spec.task} model; expected a classify model")
+            spec_weights = spec.weights
+            net = create_model(model, **model_options)
+        elif isinstance(model, torch.nn.Module):
+            if model_options:
+                raise InputError(f"ImageClassifier: options {sorted(model_options)} only apply to a model name; "
+                                 f"got an already built {type(model).__name__}")
+            net = model
+        else:
+            raise InputError(f"ImageClassifier: model must be a registered name or an nn.Module; "
+                             f"got {type(model).__name__}")
+        entry_labels: Sequence[str] = ()
+        if preprocessing is not None:
+            if weights is not None:
+                raise InputError(f"ImageClassifier: give weights= (a manifest name) or preprocessing=, not both; got "
+                                 f"weights={weights!r} and a preprocessing")
+            if isinstance(preprocessing, Mapping):
+                preprocessing = Preprocessing.from_manifest(preprocessing, where="preprocessing=")
+            elif not isinstance(preprocessing, Preprocessing):
+                raise InputError(f"ImageClassifier: preprocessing must be a Preprocessing or a manifest-style dict; "
+                                 f"got {type(preprocessing).__name__}")
+            self.weights_name = None
+            self.preprocessing = preprocessing
+        else:
+            weights = weights or getattr(net, "weights_name", None) or spec_weights
+            if not weights:
+                raise InputError(f"ImageClassifier: no preprocessing is known for {type(net).__name__}; pass "
+                                 "weights=<a manifest name> whose preprocessing field fits the model, or "
+                                 "preprocessing=")
+            entry = get_entry(weights)
+            self.weights_name = weights
+            self.preprocessing = Preprocessing.from_manifest(entry.preprocessing, where=weights)
+            entry_labels = entry.labels
+        self.num_classes = _num_outputs(net)
+        if self.num_classes == 0:
+            raise InputError(f"ImageClassifier: {type(net).__name__} has no classification head (num_classes=0); "
+                             "expected a model that returns class logits")
+        if labels is None:
+            labels = getattr(net, "class_names", ()) or entry_labels
+        if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+            raise InputError(f"ImageClassifier: labels must be a sequence of names; got {type(labels).__name__}")
+        self.names = tuple(str(x) for x in labels)
+        if self.names and self.num_classes is not None and len(self.names) != self.num_classes:
+            raise InputError(f"ImageClassifier: {len(self.names)} labels for a model with {self.num_classes} "
+                             "outputs; expected one name per output")
+        try:
+            self.device = torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise InputError(f"ImageClassifier: device must be a torch device like 'cpu' or 'cuda:0'; "
+                             f"got {device!r}") from exc
+        self.model = net.to(self.device).eval()
+
+    def __repr__(self) -> str:
+        name = getattr(self.model, "registry_name", type(self.model).__name__)
+        source = f"weights={self.weights_name!r}" if self.weights_name else f"colour={self.preprocessing.colour!r}"
+        return (f"ImageClassifier({name!r}, {source}, classes={self.num_classes}, "
+                f"input={self.preprocessing.input_size[0]}×{self.preprocessing.input_size[1]})")
+
+    def _logits(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            logits = self.model(torch.from_numpy(batch).to(self.device))
+            if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
+                got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+                raise InputError(f"ImageClassifier: the model returned {got}; expected N×classes logits")
+            return logits.float().cpu().numpy()
