@@ -99,7 +99,7 @@ def test_penalty_skipped_without_coefficients_and_added_with_them() -> None:
     l2 = Trainer(model, ClassificationTask(), optimizer=make_optimizer(model, "sgd", lr=0.1, l2=1e-2))
     expected = sum(float((p.detach() ** 2).sum()) for n, p in model.named_parameters() if n.endswith("weight")
                    and p.ndim > 1) * 1e-2 / 2
-    assert float(l2._penalty()) == pytest.approx(expected, rel=1e-5)
+    assert float(l2._penalty().detach()) == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("amp", ["fp16", "half", 1, None])
