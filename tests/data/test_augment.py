@@ -182,7 +182,7 @@ def test_bad_images_raise_typed_errors(rgb):
     aug = make_augmentation("light", seed=0)
     with pytest.raises(DTypeError, match="float32"):
         aug(rgb.astype(np.float32))
-    with pytest.raises(ShapeError, match=r"\(40, 56, 4\)"):
+    with pytest.raises(ShapeError, match="40×56×4"):
         aug(np.zeros((40, 56, 4), np.uint8))
     with pytest.raises(ShapeError):
         aug(np.zeros((0, 5), np.uint8))

@@ -170,7 +170,7 @@ def test_models_without_conv_are_refused():
     (torch.zeros(1, 1, 28, 28, dtype=torch.uint8), DTypeError, "float tensor"),
     (np.zeros((28, 28), np.float32), DTypeError, "uint8"),
     (np.zeros((28, 28, 4), np.uint8), ShapeError, "H×W×3"),
-    (np.zeros((0, 28), np.uint8), ShapeError, "H×W×3"),
+    (np.zeros((0, 28), np.uint8), ShapeError, "at least 1×1 pixels"),
     ([[0, 1]], InputError, "numpy"),
 ])
 def test_bad_inputs(fmnist, image, error, match):

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from vision.errors import DTypeError, InputError, ShapeError
+from vision.classic.validate import check_image
+from vision.errors import InputError
 
 __all__ = [
     "AUGMENT_PRESETS",
@@ -318,10 +319,7 @@ class Augmentation:
         if not isinstance(image, np.ndarray):
             raise InputError(f"augment: expected a numpy H×W×3 uint8 RGB or H×W uint8 image, got "
                              f"{type(image).__name__}")
-        if image.dtype != np.uint8:
-            raise DTypeError(f"augment: expected a uint8 image, got {image.dtype} (convert with vision.io.read_image)")
-        if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or 0 in image.shape:
-            raise ShapeError(f"augment: expected H×W×3 RGB or H×W gray, got shape {image.shape}")
+        image = check_image(image, name="augment")
         seed = _check_seed(seed)
         if seed is None:
             rng, py = self._rng, self._py

@@ -219,10 +219,9 @@ def _input_tensor(model: Any, image: Any, in_channels: int, *, size: Any, normal
                          f"{type(image).__name__}")
     import cv2
 
-    if image.dtype != np.uint8:
-        raise DTypeError(f"image: expected a uint8 image, got {image.dtype} (pass a float tensor for model-ready input)")
-    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or 0 in image.shape:
-        raise ShapeError(f"image: expected H×W×3 RGB or H×W gray, got shape {image.shape}")
+    from vision.classic.validate import check_image
+
+    image = check_image(image, name="image")
     if in_channels not in (1, 3):
         raise ShapeError(f"image: the model's first Conv2d takes {in_channels} channels; pass a 1×{in_channels}×H×W "
                          "tensor instead of an image")
