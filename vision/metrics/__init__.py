@@ -2,8 +2,9 @@
 
 Classification (``vision.metrics.classification``): confusion matrix, precision/recall/specificity/NPV/FPR,
 F1/F-beta, Matthews correlation, ROC/PR curves with AUC and average precision — numpy, checked against
-scikit-learn. Plots (``vision.metrics.plots``): confusion matrix, ROC, PR and training curves as matplotlib
-figures and atomically written PNGs (matplotlib is imported only when a plot is drawn).
+scikit-learn. Detection (``vision.metrics.detection``): COCO mAP@0.5 / mAP@[.5:.95], per-class AP, PR curves and the
+best-F1 operating point — pycocotools' COCOeval. Plots (``vision.metrics.plots``): confusion matrix, ROC, PR and
+training curves as matplotlib figures and atomically written PNGs (matplotlib is imported only when a plot is drawn).
 """
 
 from vision.metrics.classification import (
@@ -18,17 +19,29 @@ from vision.metrics.classification import (
     roc_curve,
     roc_curves,
 )
+from vision.metrics.detection import (
+    COCO_IOU_THRESHOLDS,
+    DetectionReport,
+    PRCurve,
+    evaluate_detections,
+    plot_pr_curves,
+)
 from vision.metrics.plots import plot_confusion_matrix, plot_history, plot_pr, plot_roc, save_figure
 
 __all__ = [
+    "COCO_IOU_THRESHOLDS",
     "ClassificationMetrics",
+    "DetectionReport",
+    "PRCurve",
     "average_precision",
     "classification_report",
     "confusion_matrix",
+    "evaluate_detections",
     "matthews_corrcoef",
     "plot_confusion_matrix",
     "plot_history",
     "plot_pr",
+    "plot_pr_curves",
     "plot_roc",
     "precision_recall_curve",
     "precision_recall_curves",
