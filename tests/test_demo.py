@@ -102,3 +102,30 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_second():
     assert "vision demo" in commands[0] and "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands[1] in ci, ".ci/run must run the README's test command"
+
+
+@pytest.mark.slow
+def test_demo_scene_detectors_step_compares_every_shipped_shapes_detector(tmp_path):
+    from vision.data.scenes import SHAPE_CLASSES
+    from vision.demo import SCENE_DETECT_IMAGES, SCENE_DETECT_SHEET
+    from vision.models import create_model
+    from vision.models.detection.compare import shipped_detectors
+
+    report = run_demo(tmp_path / "demo", only=["held-out scenes"])
+    assert [s.name for s in report.steps] == ["detectors on held-out scenes"]
+    assert report.ok, report.steps[0].error
+    summary = report.summary.read_text()
+    scene_models = [m for m in shipped_detectors() if create_model(m).names == SHAPE_CLASSES]
+    if not scene_models:
+        assert "No detector of the scene shapes has its weights here" in summary
+        return
+    rows = [line for line in summary.splitlines() if line.startswith("| ") and f" | {SCENE_DETECT_IMAGES} | " in line]
+    assert [r.split(" | ")[0][2:] for r in rows] == scene_models  # one table row per shipped shapes detector
+    assert all(re.search(r"\| \d\.\d{3} \| \d\.\d{3} \|$", r) for r in rows)  # with mAP50 and mAP50-95
+    assert "Not shape detectors, shown on photos above: haar-face, hog-people." in summary
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", summary)
+    assert links == ["detect/scenes_compare.png"]
+    sheet = read_image(report.out_dir / links[0])
+    # SCENE_DETECT_SHEET rows of 256 px cells, ground truth + one column per detector, 4 px gaps
+    assert sheet.shape == (SCENE_DETECT_SHEET * 256 + (SCENE_DETECT_SHEET + 1) * 4,
+                           (len(scene_models) + 1) * 256 + (len(scene_models) + 2) * 4, 3)

@@ -177,6 +177,45 @@ def step_people(ctx: _Context) -> None:
                           "shuttle and helmet in astronaut — the gap the learned detectors close.")
 
 
+#: held-out scenes (the test split, seed 9) the scene-detector comparison runs on, and how many its sheet shows
+SCENE_DETECT_IMAGES, SCENE_DETECT_SHEET = 8, 4
+
+
+def step_scene_detectors(ctx: _Context) -> None:
+    """Every shipped shapes detector on held-out scenes: a side-by-side sheet and a latency / mAP table."""
+    from vision.models import create_model
+    from vision.models.detection.compare import (
+        EVAL_CONF,
+        compare_detectors,
+        detector_options,
+        shipped_detectors,
+    )
+    from vision.models.detection.scenes_preset import TEST_SEED, detection_scenes
+
+    test = detection_scenes("test", n=SCENE_DETECT_IMAGES)
+    detectors, others = {}, []
+    for name in shipped_detectors():
+        det = create_model(name, **detector_options(name, conf=EVAL_CONF))
+        if list(getattr(det, "names", ())) == list(test.classes):
+            detectors[name] = det
+        else:
+            others.append(name)
+    if not detectors:
+        ctx.step.lines.append(f"No detector of the scene shapes has its weights here (shipped detectors: "
+                              f"{', '.join(others) or 'none'}); see `vision weights list --task detect`.")
+        return
+    cmp = compare_detectors(test, detectors, path=ctx.out / "detect" / "scenes_compare.png",
+                            sheet_images=SCENE_DETECT_SHEET, cell=256)
+    ctx.step.outputs.append(cmp.path)
+    ctx.step.lines += [(f"{len(test)} held-out scenes (test split, seed {TEST_SEED}, never used for training); "
+                        f"every detector at conf {EVAL_CONF} for mAP, boxes ≥ 0.25 drawn; latency is the median of "
+                        f"one `predict` per image on this machine. The sheet shows the first {SCENE_DETECT_SHEET} "
+                        "scenes, ground truth first."), "", cmp.table()]
+    ctx.step.lines += [f"- {name}: {note}" for name, note in cmp.notes.items()]
+    if others:
+        ctx.step.lines += ["", f"Not shape detectors, shown on photos above: {', '.join(others)}."]
+
+
 def step_classic(ctx: _Context) -> None:
     """Classic ops on real photos: edges, Hough, pipelines, denoise and deblur measured by PSNR, warps, kernels."""
     from vision.classic import apply_op
@@ -331,6 +370,7 @@ STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("weights", step_weights),
     ("face detection (OpenCV Haar)", step_faces),
     ("people detection (OpenCV HOG)", step_people),
+    ("detectors on held-out scenes", step_scene_detectors),
     ("classic ops", step_classic),
     ("ImageNet top-5 (efficientnet-lite0)", step_imagenet),
     ("LR range test (digits CNN)", step_lr_finder),

@@ -323,3 +323,17 @@ def test_classify_page_shows_the_top_k_chart_and_trains_on_digits(server, browse
     assert shot.shape == (2400, 1280, 3)
     accuracy = re.search(r"Test accuracy\s*(\d+\.\d)%", state["text"])
     assert accuracy and float(accuracy.group(1)) > 90, state["text"]  # 3 epochs by default
+
+
+def test_compare_page_shows_detectors_side_by_side(server, browser, tmp_path):
+    b = browser(window=(1400, 1500))
+    b.call("Page.navigate", url=f"{server}/Compare_detectors")
+    # every shipped detector is loaded on the first visit (R-CNN, YOLO, ...): allow minutes on 2 busy cores
+    state = b.wait(lambda s: s["images"] >= 3 and "Latency and boxes" in s["text"], what="the compare page",
+                   seconds=300)
+    shot = b.screenshot(png := tmp_path / "compare.png")
+    assert_no_error(state, png)
+    assert "Compare detectors" in state["text"] and "ground truth:" in state["text"], state["text"]
+    assert re.search(r"haar-face: \d+ boxes in \d+ ms", state["text"]), state["text"]
+    assert "Measure mAP" in state["text"]
+    assert distinct_colors(shot) > 5000, f"{png}: no picture on the page"

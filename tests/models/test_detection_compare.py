@@ -193,3 +193,100 @@ def test_compare_bad_input_writes_nothing(scenes, tmp_path):
         with pytest.raises(InputError, match=match):
             compare_detectors(kwargs.pop("images"), kwargs.pop("detectors"), **kwargs)
     assert os.listdir(tmp_path) == []
+
+
+# --------------------------------------------------------------------------------------------------
+# evaluate_detector, detector_options, shipped_detectors
+# --------------------------------------------------------------------------------------------------
+def test_evaluate_detector_oracle_and_shifted(scenes, tmp_path):
+    from vision.io import read_image
+    from vision.metrics.detection import evaluate_detections
+    from vision.models.detection.compare import evaluate_detector
+
+    oracle = OracleDetector(scenes)
+    oracle.names = tuple(scenes.classes)
+    png = tmp_path / "pr.png"
+    report = evaluate_detector(oracle, scenes, path=png)
+    assert oracle.calls == len(scenes) and report.map50 == pytest.approx(1.0) and report.map50_95 == pytest.approx(1.0)
+    assert report.num_targets == sum(len(r.objects) for r in scenes.images) and png.stat().st_size > 10_000
+    shifted = ShiftedDetector(scenes)
+    again = evaluate_detector(shifted, scenes)
+    want = evaluate_detections([shifted.predict(read_image(scenes.image_path(i))) for i in range(len(scenes))], scenes)
+    assert again.map50 == want.map50 == 0.0 and sorted(os.listdir(tmp_path)) == ["pr.png"]
+
+
+def test_evaluate_detector_bad_input_writes_nothing(scenes, tmp_path):
+    from vision.data.records import DetectionDataset, ImageRecord
+    from vision.models import create_model
+    from vision.models.detection.compare import evaluate_detector
+
+    png = tmp_path / "pr.png"
+    empty = DetectionDataset(root=tmp_path, classes=list(scenes.classes), images=[])
+    no_objects = DetectionDataset(root=scenes.root, classes=list(scenes.classes),
+                                  images=[ImageRecord(scenes.images[0].file_name, 256, 256, [])])
+    oracle = OracleDetector(scenes)
+    cases = [
+        ((oracle, [scenes.detections(0)]), {}, "expected a DetectionDataset"),
+        ((oracle, empty), {}, "at least one image"),
+        ((oracle, scenes), {"path": tmp_path / "pr.jpg"}, ".png"),
+        ((oracle, no_objects), {"path": png}, "holds no object"),
+        ((object(), scenes), {"path": png}, r"\.predict"),
+        ((NotADetector(), scenes), {"path": png}, "returned list"),
+        ((create_model("haar-face"), scenes), {"path": png}, r"detects \['face'\] but the dataset"),
+        (("fmnist-cnn", scenes), {"path": png}, "expected a detector"),
+    ]
+    for args, kwargs, match in cases:
+        with pytest.raises(InputError, match=match):
+            evaluate_detector(*args, **kwargs)
+    assert os.listdir(tmp_path) == []
+    # images without objects are allowed (no curve asked for): every detection is a false positive
+    assert evaluate_detector(OracleDetector(scenes), no_objects).num_targets == 0
+
+
+def test_detector_options_pick_each_family_field():
+    import importlib
+
+    from vision.models import create_model, list_models
+    from vision.models.detection.compare import detector_options
+
+    expected = {"haar-face": ("min_score", "iou"), "hog-people": ("min_score", "iou"),
+                "yolov8n": ("conf", "iou"), "yolo11n": ("conf", "iou"),
+                "faster-rcnn-lite0": ("box_score_thresh", "box_nms_thresh"),
+                "faster-rcnn-mobilenet": ("box_score_thresh", "box_nms_thresh"),
+                "rcnn": ("score_threshold", "nms_iou"), "fast-rcnn": ("score_threshold", "nms_iou")}
+    for module in ("rcnn", "fast_rcnn"):  # registered by their modules (the registry list may not hold them yet)
+        try:
+            importlib.import_module(f"vision.models.detection.{module}")
+        except ImportError:
+            pass
+    registered = list_models("detect")
+    assert {"haar-face", "hog-people"} <= set(registered)
+    for name, (conf_field, iou_field) in expected.items():
+        if name in registered:
+            assert detector_options(name, conf=0.4, iou=0.6) == {conf_field: 0.4, iou_field: 0.6}, name
+    assert all(detector_options(name) == {} for name in registered)  # every registered detector is understood
+    assert detector_options("hog-people", iou=1) == {"iou": 1.0}
+    det = create_model("hog-people", **detector_options("hog-people", conf=0.9, iou=0.2))
+    assert det.min_score == 0.9 and det.iou == 0.2  # the options reach the detector
+    from vision.errors import UnknownModelError
+
+    for kwargs, match in [({"conf": 1.5}, r"conf: expected a number in \[0, 1\]"), ({"iou": 0}, r"iou: .*\(0, 1\]"),
+                          ({"conf": True}, "conf"), ({"conf": "0.5"}, "conf")]:
+        with pytest.raises(InputError, match=match):
+            detector_options("haar-face", **kwargs)
+    with pytest.raises(InputError, match="'classify' model; expected a detector"):
+        detector_options("fmnist-cnn", conf=0.5)
+    with pytest.raises(UnknownModelError):
+        detector_options("no-such-model")
+
+
+def test_shipped_detectors_are_registered_and_their_weights_are_here():
+    from vision.models import list_models, model_spec
+    from vision.models.detection.compare import shipped_detectors
+    from vision.weights import verify
+
+    shipped = shipped_detectors()
+    assert {"haar-face", "hog-people"} <= set(shipped) and set(shipped) <= set(list_models("detect"))
+    assert "faster-rcnn-mobilenet" not in shipped  # an architecture without default weights
+    for name in shipped:
+        assert verify(model_spec(name).weights).state in ("ok", "unverified", "builtin"), name

@@ -293,6 +293,12 @@ def cmd_train_classify(args: argparse.Namespace) -> int:
 def cmd_val(args: argparse.Namespace) -> int:
     from vision.train.recipes import evaluate_classifier
 
+    if args.bundle == "detect":
+        from vision.cli.detect import cmd_val_detect
+
+        return cmd_val_detect(args)
+    if args.data is None:
+        args.parser.error("--data is required with a classifier BUNDLE")
     r = evaluate_classifier(args.bundle, args.data, out_dir=args.out, batch_size=args.batch_size,
                             image_col=args.image_col, label_col=args.label_col, seed=args.seed)
     if args.json:
@@ -312,6 +318,8 @@ def cmd_val(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
+    from vision.cli import detect
+
     p = argparse.ArgumentParser(prog="vision", description="Offline-first computer vision: classic ops, training, "
                                 "detection, segmentation, generative and video models.")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
@@ -380,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch, or onnx (onnxruntime; a PyTorch model is exported first; default torch)")
     s.add_argument("--batch-size", type=int, default=16, help="images per forward pass (default 16)")
     s.set_defaults(func=cmd_predict_classify)
+    detect.add_predict_parser(pr)
 
     e = sub.add_parser("export", help="export a model").add_subparsers(dest="action", required=True, metavar="FORMAT")
     s = e.add_parser("onnx", help="write a classifier as ONNX (preprocessing and labels stored inside)")
@@ -420,18 +429,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", default="runs/train/classify")
     s.set_defaults(func=cmd_train_classify)
+    detect.add_train_parser(t)
 
-    s = sub.add_parser("val", help="evaluate a trained classifier: accuracy, macro F1, per-class precision/recall")
-    s.add_argument("bundle", metavar="BUNDLE", help="trained-classifier folder (model.json + weights.safetensors)")
-    s.add_argument("--data", required=True, metavar="DIR|CSV|digits|fashion-mnist",
-                   help="image folder (a train/val/test layout is scored on val/), CSV, or built-in test split")
-    s.add_argument("--out", metavar="DIR", help="write confusion_matrix.png and report.json here")
+    s = sub.add_parser("val", help="evaluate a trained classifier (accuracy, F1) or a detector (vision val detect: mAP)")
+    s.add_argument("bundle", metavar="BUNDLE|detect",
+                   help="trained-classifier folder (model.json + weights.safetensors), or the word detect")
+    s.add_argument("--data", metavar="DIR|CSV|digits|fashion-mnist",
+                   help="image folder (a train/val/test layout is scored on val/), CSV, or built-in test split; "
+                        "with detect: a COCO/YOLO/VOC dataset or scenes-test (default)")
+    s.add_argument("--out", metavar="DIR", help="write confusion_matrix.png (detect: pr_curves.png) and report.json here")
     s.add_argument("--batch-size", type=int, default=64)
     s.add_argument("--image-col", default="filename", help="CSV column of image paths (default filename)")
     s.add_argument("--label-col", default="label", help="CSV column of labels (default label)")
     s.add_argument("--seed", type=int, default=0, help="digits split seed used in training (default 0)")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
-    s.set_defaults(func=cmd_val)
+    s.set_defaults(func=cmd_val, parser=s)
+    detect.add_val_options(s)
+    detect.add_compare_parser(sub)
 
     m = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True, metavar="ACTION")
     s = m.add_parser("list", help="registered models")

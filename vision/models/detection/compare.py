@@ -23,14 +23,18 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vision.errors import InputError
 from vision.types import Detections
 
-__all__ = ["Comparison", "ComparisonRow", "compare_detectors"]
+if TYPE_CHECKING:
+    from vision.metrics.detection import DetectionReport
+
+__all__ = ["CONF_FIELDS", "EVAL_CONF", "IOU_FIELDS", "Comparison", "ComparisonRow", "compare_detectors", "detector_options",
+           "evaluate_detector", "shipped_detectors"]
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +252,179 @@ def compare_detectors(images: Any, detectors: Mapping[str, Any], *, targets: Any
         write_image(target_path, sheet)
     return Comparison(rows=tuple(rows), detections=results, latencies_ms=latencies, reports=reports, notes=notes,
                       sheet=sheet, path=target_path)
+
+
+#: config fields that hold a detector family's confidence threshold (YOLO, OpenCV, Faster R-CNN, R-CNN / Fast R-CNN)
+CONF_FIELDS: tuple[str, ...] = ("conf", "min_score", "box_score_thresh", "score_threshold")
+#: config fields that hold a detector family's NMS IoU threshold, in the same order
+IOU_FIELDS: tuple[str, ...] = ("iou", "box_nms_thresh", "nms_iou")
+#: the confidence threshold detectors are evaluated at (mAP counts low-score boxes), as ``yolo val`` does
+EVAL_CONF = 0.001
+
+
+def _config_class(name: str) -> type:
+    """The :class:`~vision.models.config.ModelConfig` subclass registered detector ``name`` takes as ``config=``.
+
+    Read from the factory's type hints, so no model (and no weights file) is built.
+    """
+    import inspect
+    import typing
+
+    from vision.models.config import ModelConfig
+    from vision.models.registry import model_spec
+
+    spec = model_spec(name)
+    if spec.task != "detect":
+        raise InputError(f"model {name!r} is a {spec.task!r} model; expected a detector (vision models list --task "
+                         f"detect)")
+    factory = spec.factory
+    try:
+        hints = typing.get_type_hints(factory.__init__ if inspect.isclass(factory) else factory)
+    except (NameError, TypeError, AttributeError):  # unresolvable annotations: try the class attribute below
+        hints = {}
+    annotation = hints.get("config")
+    for arg in typing.get_args(annotation) or (annotation,):
+        if inspect.isclass(arg) and issubclass(arg, ModelConfig):
+            return arg
+    found = getattr(factory, "config_class", None)
+    if inspect.isclass(found) and issubclass(found, ModelConfig):
+        return found
+    raise InputError(f"detector {name!r} declares no config class (config: ModelConfig); cannot set its thresholds")
+
+
+def _threshold(what: str, value: Any, *, open_low: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not (0.0 < value if open_low else 0.0 <= value) or value > 1.0:
+        raise InputError(f"{what}: expected a number in {'(0' if open_low else '[0'}, 1], got {value!r}")
+    return float(value)
+
+
+def detector_options(name: str, *, conf: float | None = None, iou: float | None = None) -> dict[str, float]:
+    """The keyword overrides that set registered detector ``name``'s confidence threshold and NMS IoU.
+
+    Each family names them its own way (YOLO ``conf`` / ``iou``, OpenCV ``min_score`` / ``iou``, Faster R-CNN
+    ``box_score_thresh`` / ``box_nms_thresh``, R-CNN and Fast R-CNN ``score_threshold`` / ``nms_iou``); this picks the
+    fields of ``name``'s config class (see :data:`CONF_FIELDS`, :data:`IOU_FIELDS`) without building the model.
+
+    Args:
+        name: a registered detector (``list_models("detect")``).
+        conf: keep detections scoring at least this (``[0, 1]``); None leaves the model's default.
+        iou: NMS overlap threshold (``(0, 1]``); None leaves the model's default.
+    Returns:
+        ``{field: value}`` for ``create_model(name, **options)``; empty when both are None.
+    Raises:
+        UnknownModelError: ``name`` is not registered.
+        InputError: not a detector; ``conf`` / ``iou`` out of range; the detector has no such option.
+    Example:
+        >>> detector_options("yolov8n", conf=0.4, iou=0.5)
+        {'conf': 0.4, 'iou': 0.5}
+        >>> detector_options("faster-rcnn-lite0", conf=0.4)
+        {'box_score_thresh': 0.4}
+    """
+    from dataclasses import fields
+
+    wanted = {"conf": None if conf is None else _threshold("conf", conf, open_low=False),
+              "iou": None if iou is None else _threshold("iou", iou, open_low=True)}
+    names = {f.name for f in fields(_config_class(name))}
+    out: dict[str, float] = {}
+    for what, candidates in (("conf", CONF_FIELDS), ("iou", IOU_FIELDS)):
+        if wanted[what] is None:
+            continue
+        field_name = next((c for c in candidates if c in names), None)
+        if field_name is None:
+            raise InputError(f"detector {name!r} has no {what} option (its config has {sorted(names)}); expected one "
+                             f"of {list(candidates)}")
+        out[field_name] = wanted[what]
+    return out
+
+
+def shipped_detectors() -> list[str]:
+    """Registered detectors whose default weights are here, offline: shipped in ``weights/``, cached, or built in.
+
+    Architectures registered without default weights (untrained, e.g. ``faster-rcnn-mobilenet``) and detectors whose
+    weights are missing, unknown to the manifest or fail their checksum are left out (the last with a warning).
+    """
+    from vision.errors import UnknownModelError
+    from vision.models.registry import list_models, model_spec
+    from vision.weights import verify
+
+    out = []
+    for name in list_models("detect"):
+        weights = model_spec(name).weights
+        if not weights:
+            continue
+        try:
+            state = verify(weights).state
+        except UnknownModelError:
+            state = "missing"
+        if state == "mismatch":
+            logger.warning("detector %s: weights %r fail their checksum; left out", name, weights)
+        if state in ("ok", "unverified", "builtin"):
+            out.append(name)
+    return out
+
+
+def evaluate_detector(detector: Any, dataset: Any, *, path: str | os.PathLike[str] | None = None,
+                      progress: bool = False) -> DetectionReport:
+    """Run a detector on every image of a dataset and evaluate it against the dataset's boxes (COCO mAP).
+
+    Args:
+        detector: a registered detector's name, or an object with ``.predict(image) -> Detections`` whose class names
+            (``.names`` / the results' ``names``) are the dataset's classes in the same order.
+        dataset: a :class:`~vision.data.records.DetectionDataset` (e.g. ``detection_scenes("test")`` or
+            :func:`vision.data.read_detection_dataset`); images without objects are allowed.
+        path: also write the precision–recall curves here (a ``.png``; :func:`~vision.metrics.detection.plot_pr_curves`).
+        progress: show a tqdm bar over the images.
+    Returns:
+        The :class:`~vision.metrics.detection.DetectionReport` (mAP@0.5, mAP@[.5:.95], per-class AP, PR curves).
+    Raises:
+        InputError: not a detector or a dataset; an empty dataset; the detector's classes differ from the dataset's;
+            a ``path`` that is not a ``.png``, or a ``path`` for a dataset without any object (no curve to draw).
+            Nothing is written when an error is raised.
+        UnknownModelError / WeightsNotFoundError / WeightsError: from building a detector given by name.
+    Example:
+        >>> from vision.models.detection.scenes_preset import detection_scenes
+        >>> report = evaluate_detector("yolov8n", detection_scenes("test", n=20))      # doctest: +SKIP
+        >>> print(report.table())                                                     # doctest: +SKIP
+    """
+    from vision.data.records import DetectionDataset
+    from vision.io import read_image
+    from vision.metrics.detection import evaluate_detections, plot_pr_curves
+
+    if not isinstance(dataset, DetectionDataset):
+        raise InputError(f"dataset: expected a DetectionDataset (vision.data.read_detection_dataset), got "
+                         f"{type(dataset).__name__}")
+    if not len(dataset):
+        raise InputError(f"dataset: expected at least one image, got an empty dataset ({dataset.root})")
+    target = _check_sheet_path(path)
+    if target is not None and not any(r.objects for r in dataset.images):
+        raise InputError(f"path: the dataset at {dataset.root} holds no object, so there is no precision–recall curve "
+                         f"to write to {target}")
+    if isinstance(detector, str):
+        from vision.models.registry import create_model
+
+        _config_class(detector)  # a detector at all? (the error names the model's task)
+        name, detector = detector, create_model(detector)
+    else:
+        name = getattr(detector, "registry_name", None) or type(detector).__name__
+        if not callable(getattr(detector, "predict", None)):
+            raise InputError(f"detector: expected a registered name or an object with .predict(image) -> Detections, "
+                             f"got {type(detector).__name__}")
+    names = tuple(getattr(detector, "names", None) or ())
+    if names and list(names) != list(dataset.classes):
+        raise InputError(f"detector {name!r} detects {list(names)[:8]} but the dataset at {dataset.root} has classes "
+                         f"{list(dataset.classes)[:8]}; expected the same class table (train it on this data)")
+    indices = range(len(dataset))
+    if progress:
+        from tqdm.auto import tqdm
+
+        indices = tqdm(indices, desc=f"evaluating {name}", unit="image")
+    predictions = [_checked(detector.predict(read_image(dataset.image_path(i))), name) for i in indices]
+    report = evaluate_detections(predictions, dataset)
+    if target is not None:
+        plot_pr_curves(report, target, title=f"{name}: precision–recall @ IoU {report.curve_iou:g} "
+                                             f"({report.num_images} images)")
+    return report
 
 
 def _fit(image: np.ndarray, cell: int) -> tuple[np.ndarray, float]:

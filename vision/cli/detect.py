@@ -1,0 +1,435 @@
+"""The detection commands of ``vision``: ``predict detect``, ``val detect``, ``compare`` and ``train detect``.
+
+Argument parsing and printing only; the work is done by the registered detectors (``.predict(image) ->
+Detections``), :mod:`vision.models.detection.compare` (thresholds, evaluation, side-by-side comparison) and the
+families' ``train_*`` functions. ``vision.cli.main`` adds these parsers to its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from vision.errors import InputError, VisionError
+from vision.models.detection.compare import EVAL_CONF
+
+log = logging.getLogger("vision.cli")
+
+__all__ = ["TRAIN_FAMILIES", "VIDEO_SUFFIXES", "add_compare_parser", "add_predict_parser", "add_train_parser",
+           "add_val_options", "cmd_compare", "cmd_predict_detect", "cmd_train_detect", "cmd_val_detect"]
+
+#: sources with these suffixes are read as videos by ``vision predict detect`` (anything else as images)
+VIDEO_SUFFIXES = (".avi", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv")
+
+#: ``vision train detect --model`` → (module, train function, registered detector that loads the result).
+TRAIN_FAMILIES: dict[str, tuple[str, str, str]] = {
+    "yolo": ("vision.models.detection.yolo", "train_yolo", "yolov8n"),
+    "yolov8n": ("vision.models.detection.yolo", "train_yolo", "yolov8n"),
+    "yolo11n": ("vision.models.detection.yolo", "train_yolo", "yolo11n"),
+    "faster_rcnn": ("vision.models.detection.faster_rcnn", "train_faster_rcnn", "faster-rcnn-lite0"),
+    "fast_rcnn": ("vision.models.detection.fast_rcnn", "train_fast_rcnn", "fast-rcnn"),
+    "rcnn": ("vision.models.detection.rcnn", "train_rcnn", "rcnn"),
+}
+
+
+_DATA_HELP = ("a COCO / YOLO / VOC dataset (folder, COCO .json or YOLO data.yaml), or the shipped-detector scenes: "
+              "scenes-test (seed 9, held out), scenes-val, scenes-train")
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _unit_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
+    return value
+
+
+def _add_threshold_options(s: argparse.ArgumentParser, conf_default: str) -> None:
+    s.add_argument("--conf", type=_unit_interval, metavar="C",
+                   help=f"confidence threshold: keep boxes scoring ≥ C ({conf_default})")
+    s.add_argument("--iou", type=_unit_interval, metavar="IOU", help="NMS IoU threshold (default: the model's own)")
+
+
+def _open_detector(name: str, *, conf: float | None, iou: float | None, weights: str | None = None) -> Any:
+    """Build registered detector ``name`` with the thresholds (and weights) asked for on the command line."""
+    from vision.models import create_model
+    from vision.models.detection.compare import detector_options
+
+    options: dict[str, Any] = detector_options(name, conf=conf, iou=iou)
+    if weights is not None:
+        options["weights"] = weights
+    return create_model(name, **options)
+
+
+def _dataset(text: str, *, n: int | None) -> Any:
+    """``--data``: a dataset on disk, or ``scenes-<split>`` (the shipped-detector preset, generated once and cached)."""
+    from vision.models.detection.scenes_preset import SPLIT_SEEDS, detection_scenes
+
+    split = text[len("scenes-"):] if text.startswith("scenes-") else None
+    if split in SPLIT_SEEDS and not Path(text).exists():
+        return detection_scenes(split, n=n)
+    if n is not None:
+        raise InputError(f"--n: only for the scenes datasets ({', '.join('scenes-' + s for s in SPLIT_SEEDS)}); "
+                         f"--data {text} is read whole")
+    from vision.data import read_detection_dataset
+
+    return read_detection_dataset(text)
+
+
+def _summary(det: Any) -> str:
+    if not len(det):
+        return "no boxes"
+    return f"{len(det)} box{'es' if len(det) != 1 else ''}: " + ", ".join(
+        f"{label} {score:.2f}" for label, score in zip(det.labels, det.scores))
+
+
+def _unique_stem(stem: str, used: set[str]) -> str:
+    while stem in used:
+        stem += "_"
+    used.add(stem)
+    return stem
+
+
+# ------------------------------------------------------------------------------------------------ predict detect
+def _predict_video(detector: Any, path: Path, save: Path | None, used: set[str]) -> dict[str, Any]:
+    """Detect on every frame of a video; with ``save``, write the annotated video and one JSON line per frame."""
+    import time
+
+    from vision.io import VideoSink, VideoSource
+    from vision.io.files import atomic_write_text
+    from vision.io.video import SINK_CODECS
+    from vision.viz import annotate
+
+    lines: list[str] = []
+    frames = boxes = 0
+    t0 = time.perf_counter()
+    with VideoSource(path) as video:
+        sink = None
+        stem = _unique_stem(path.stem, used) if save is not None else ""
+        if save is not None:
+            suffix = path.suffix.lower() if path.suffix.lower() in SINK_CODECS else ".avi"
+            sink = VideoSink(save / f"{stem}{suffix}", fps=video.fps or 25.0)
+        try:
+            for frame in video:
+                det = detector.predict(frame.image)
+                frames, boxes = frames + 1, boxes + len(det)
+                if sink is not None:
+                    drawn = annotate(frame.image, det)
+                    h, w = drawn.shape[:2]
+                    sink.write(drawn[:h - h % 2, :w - w % 2])  # video writers need even sizes
+                    lines.append(json.dumps({"frame": frame.index, "timestamp": round(frame.timestamp, 4),
+                                             **det.to_dict()}))
+            if not frames:
+                raise InputError(f"{path}: no frame could be read; expected a video with at least one frame")
+            seconds = time.perf_counter() - t0
+            record: dict[str, Any] = {"video": str(path), "frames": frames, "boxes": boxes,
+                                      "frames_per_second": round(frames / seconds, 2) if seconds > 0 else None}
+            if sink is not None:
+                jsonl = atomic_write_text(save / f"{stem}.jsonl", "".join(x + "\n" for x in lines))
+                try:
+                    record["saved"] = str(sink.close())
+                except BaseException:
+                    jsonl.unlink(missing_ok=True)  # the video failed: no result file without it
+                    raise
+                record["jsonl"] = str(jsonl)
+        except BaseException:
+            if sink is not None:
+                sink.abort()
+            raise
+    return record
+
+
+def cmd_predict_detect(args: argparse.Namespace) -> int:
+    from vision.classic.pipeline import iter_image_files
+    from vision.io import read_image, write_image
+    from vision.viz import annotate
+
+    videos = [Path(s) for s in args.sources if Path(s).suffix.lower() in VIDEO_SUFFIXES]
+    files = list(iter_image_files([s for s in args.sources if Path(s).suffix.lower() not in VIDEO_SUFFIXES]))
+    for v in videos:
+        if not v.is_file():
+            from vision.errors import SourceNotFoundError
+
+            raise SourceNotFoundError(f"video file not found: {v}")
+    if not files and not videos:
+        raise InputError(f"vision predict detect: no image or video files found in {args.sources}")
+    detector = _open_detector(args.model, conf=args.conf, iou=args.iou, weights=args.weights)
+    log.info("%r on %d image(s), %d video(s)", detector, len(files), len(videos))
+    save = Path(args.save) if args.save else None
+    records, failed, used = [], 0, set()
+    for path in files:
+        try:
+            image = read_image(path)
+        except VisionError as exc:  # an unreadable file is reported and the others still run
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+            records.append({"image": str(path), "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        det = detector.predict(image)
+        record = {"image": str(path), **det.to_dict()}
+        if save is not None:
+            record["saved"] = str(write_image(save / f"{_unique_stem(path.stem, used)}.png", annotate(image, det)))
+        records.append(record)
+        if not args.json:
+            print(f"{path}: {_summary(det)}")
+    for path in videos:
+        try:
+            record = _predict_video(detector, path, save, used)
+        except VisionError as exc:
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+            records.append({"video": str(path), "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        records.append(record)
+        if not args.json:
+            where = f" → {record['saved']}, {record['jsonl']}" if "saved" in record else ""
+            print(f"{path}: {record['frames']} frames, {record['boxes']} boxes "
+                  f"({record['frames_per_second']} frames/s){where}")
+    if args.json:
+        _print_json(records)
+    return 1 if failed else 0
+
+
+def add_predict_parser(pr: Any) -> None:
+    """``vision predict detect`` under the ``predict`` sub-commands ``pr``."""
+    s = pr.add_parser("detect", help="boxes in images (files, folders, globs) and videos",
+                      description="Detect objects with a registered detector (vision models list --task detect). "
+                                  "Images print their boxes; videos (" + " ".join(VIDEO_SUFFIXES) + ") are run frame "
+                                  "by frame and, with --save, written annotated with one JSON line per frame.")
+    s.add_argument("sources", nargs="+", metavar="SOURCE", help="image files, folders (recursive), globs, video files")
+    s.add_argument("--model", required=True, metavar="NAME",
+                   help="registered detector: yolov8n, faster-rcnn-lite0, rcnn, haar-face, hog-people, ...")
+    s.add_argument("--weights", metavar="NAME|FILE",
+                   help="weights manifest name or file (e.g. the best.safetensors of `vision train detect`)")
+    _add_threshold_options(s, "default: the model's own")
+    s.add_argument("--save", metavar="DIR", help="write annotated PNGs (and videos + .jsonl per-frame results) here")
+    s.add_argument("--json", action="store_true", help="print one JSON list of results")
+    s.set_defaults(func=cmd_predict_detect)
+
+
+# ------------------------------------------------------------------------------------------------ val detect
+def add_val_options(s: argparse.ArgumentParser) -> None:
+    """The options of ``vision val detect`` on the ``val`` parser (``--data``, ``--out``, ``--json`` are shared)."""
+    g = s.add_argument_group("vision val detect --model NAME [--data DIR|scenes-test] [--out DIR]",
+                             "mAP@0.5, mAP@[.5:.95], per-class AP and precision–recall curves of a detector")
+    g.add_argument("--model", metavar="NAME", help="registered detector to evaluate")
+    g.add_argument("--weights", metavar="NAME|FILE", help="its weights (manifest name or file); default its own")
+    g.add_argument("--conf", type=_unit_interval, metavar="C",
+                   help=f"confidence threshold (default {EVAL_CONF}, as `yolo val`: mAP counts low-score boxes)")
+    g.add_argument("--iou", type=_unit_interval, metavar="IOU", help="NMS IoU threshold (default: the model's own)")
+    g.add_argument("--n", type=int, metavar="N", help="number of scenes of a scenes-* dataset (default its size)")
+
+
+def cmd_val_detect(args: argparse.Namespace) -> int:
+    from vision.io.files import atomic_write_text
+    from vision.models.detection.compare import evaluate_detector
+
+    if not args.model:
+        raise InputError("vision val detect: expected --model NAME (vision models list --task detect)")
+    data = args.data or "scenes-test"
+    dataset = _dataset(data, n=args.n)
+    conf = EVAL_CONF if args.conf is None else args.conf
+    detector = _open_detector(args.model, conf=conf, iou=args.iou, weights=args.weights)
+    out = Path(args.out) if args.out else None
+    curves = out / "pr_curves.png" if out is not None and any(r.objects for r in dataset.images) else None
+    report = evaluate_detector(detector, dataset, path=curves, progress=sys.stderr.isatty() and not args.json)
+    result = {"model": args.model, "weights": args.weights, "data": data, "root": str(dataset.root), "conf": conf,
+              **report.to_dict()}
+    files = []
+    if out is not None:
+        files = [str(atomic_write_text(out / "report.json", json.dumps(result, indent=2, allow_nan=False)))]
+        if curves is not None:
+            files.insert(0, str(curves))
+    if args.json:
+        _print_json({**{k: v for k, v in result.items() if k != "pr_curves"}, "files": files})
+        return 0
+    print(f"{args.model} on {data} ({report.num_images} images, {report.num_targets} objects) at conf {conf:g}")
+    print(f"mAP50 {_num(report.map50)}   mAP50-95 {_num(report.map50_95)}   best F1 {_num(report.f1)} at conf "
+          f"{_num(report.confidence)} (P {_num(report.precision)}, R {_num(report.recall)})")
+    print(report.table())
+    if files:
+        print("files: " + ", ".join(files))
+    return 0
+
+
+def _num(value: float | None) -> str:
+    import math
+
+    return "—" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+# ------------------------------------------------------------------------------------------------ compare
+def cmd_compare(args: argparse.Namespace) -> int:
+    from vision.classic.pipeline import iter_image_files
+    from vision.models.detection.compare import compare_detectors, shipped_detectors
+
+    if args.images and args.data:
+        raise InputError("vision compare: expected IMAGE... or --data, not both")
+    if not args.images and not args.data:
+        raise InputError("vision compare: expected IMAGE... (files, folders, globs) or --data scenes-test|DIR")
+    names = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else shipped_detectors()
+    if not names:
+        raise InputError(f"--models: expected a comma list of detectors, got {args.models!r}")
+    if len(set(names)) != len(names):
+        raise InputError(f"--models: {args.models!r} names a detector twice")
+    if args.data:
+        images: Any = _dataset(args.data, n=args.n)
+    else:
+        if args.n is not None:
+            raise InputError("--n: only with --data scenes-*")
+        images = list(iter_image_files(args.images))
+        if not images:
+            raise InputError(f"vision compare: no image files found in {args.images}")
+    conf = args.conf if args.conf is not None or not args.data else EVAL_CONF
+    detectors = {name: _open_detector(name, conf=conf, iou=args.iou) for name in names}
+    cmp = compare_detectors(images, detectors, path=args.out, sheet_images=args.sheet_images,
+                            draw_min_score=args.draw_conf)
+    if args.json:
+        _print_json({**cmp.to_dict(), "conf": conf})
+        return 0
+    print(cmp.table())
+    for name, note in cmp.notes.items():
+        print(f"{name}: {note}")
+    where = f"{args.data} (conf {conf:g})" if args.data else f"{cmp.rows[0].images} image(s)"
+    print(f"on {where}; latency is the median of one predict call per image after a warm-up call")
+    if cmp.path is not None:
+        print(f"sheet: {cmp.path}")
+    return 0
+
+
+def add_compare_parser(sub: Any) -> None:
+    """``vision compare`` under the top-level sub-commands ``sub``."""
+    s = sub.add_parser("compare", help="several detectors on the same images: side-by-side PNG, latency, boxes, mAP",
+                       description="Run several detectors on the same images and write a side-by-side sheet; "
+                                   "with --data, also their mAP against the dataset's boxes.")
+    s.add_argument("images", nargs="*", metavar="IMAGE", help="image files, folders or globs (or use --data)")
+    s.add_argument("--models", metavar="A,B,C",
+                   help="comma list of registered detectors (default: every detector whose weights are here)")
+    s.add_argument("--data", metavar="DIR|scenes-test", help=_DATA_HELP + "; adds mAP columns")
+    s.add_argument("--n", type=int, metavar="N", help="number of scenes of a scenes-* dataset (default its size)")
+    _add_threshold_options(s, f"default: {EVAL_CONF} with --data, as `yolo val`, else each model's own")
+    s.add_argument("--draw-conf", type=_unit_interval, default=0.25, metavar="C",
+                   help="boxes drawn on the sheet score at least this (default 0.25; the table counts all)")
+    s.add_argument("--sheet-images", type=int, default=4, metavar="K", help="rows (images) on the sheet (default 4)")
+    s.add_argument("--out", default="runs/compare/compare.png", metavar="PNG",
+                   help="the side-by-side sheet (default runs/compare/compare.png)")
+    s.add_argument("--json", action="store_true", help="print the table, latencies and reports as JSON")
+    s.set_defaults(func=cmd_compare)
+
+
+# ------------------------------------------------------------------------------------------------ train detect
+def _train_function(model: str) -> tuple[Any, str]:
+    if model not in TRAIN_FAMILIES:
+        raise InputError(f"--model: expected one of {', '.join(TRAIN_FAMILIES)}, got {model!r}")
+    module_name, func_name, registered = TRAIN_FAMILIES[model]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        module = None
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise InputError(f"vision train detect --model {model}: not available in this version ({module_name}."
+                         f"{func_name} does not exist); trainable here: {', '.join(_trainable()) or 'none'}")
+    return func, registered
+
+
+def _trainable() -> list[str]:
+    out = []
+    for key, (module_name, func_name, _) in TRAIN_FAMILIES.items():
+        try:
+            if callable(getattr(importlib.import_module(module_name), func_name, None)):
+                out.append(key)
+        except ModuleNotFoundError:
+            pass
+    return out
+
+
+def _save_trained(result: Any, out: Path, model: str) -> Path | None:
+    """The weights file a family's train function produced, saving the detector when it returns one."""
+    weights = getattr(result, "weights", None)
+    if isinstance(weights, (str, Path)):
+        return Path(weights)
+    detector = result[0] if isinstance(result, tuple) and result else result
+    for method in ("save", "save_weights"):
+        if callable(getattr(detector, method, None)):
+            return Path(getattr(detector, method)(out / f"{model}.safetensors"))
+    return None
+
+
+def cmd_train_detect(args: argparse.Namespace) -> int:
+    func, registered = _train_function(args.model)
+    out = Path(args.out or f"runs/train/detect/{args.model}")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
+        raise InputError(f"--out {out}: exists and is not empty; expected a new folder (or pass --overwrite)")
+    scenes = args.data in ("scenes", "scenes-train") and not Path(args.data).exists()
+    if "scenes-test" in (args.data, args.val) and not Path("scenes-test").exists():
+        raise InputError("scenes-test is the held-out set (seed 9), never used "
+                         "for training or model selection; train on scenes, validate on scenes-val")
+    train_data = _dataset("scenes-train" if scenes else args.data, n=args.n)
+    val_text = args.val or ("scenes-val" if scenes else None)
+    val = _dataset(val_text, n=None) if val_text else None
+    params = inspect.signature(func).parameters
+    wanted = {"val": val, "epochs": args.epochs, "seed": args.seed, "progress": True, "out_dir": out,
+              "overwrite": args.overwrite, "lr": args.lr, "imgsz": args.imgsz, "model": registered,
+              "batch": args.batch_size, "batch_size": args.batch_size}
+    kwargs = {k: v for k, v in wanted.items() if k in params and v is not None}
+    accepts = {"lr": {"lr"}, "imgsz": {"imgsz"}, "batch_size": {"batch_size", "batch"}}
+    ignored = [f"--{k.replace('_', '-')}" for k, names in accepts.items()
+               if getattr(args, k) is not None and not names & set(params)]
+    if ignored:
+        raise InputError(f"vision train detect --model {args.model}: {', '.join(ignored)} do not apply to "
+                         f"{func.__module__}.{func.__name__}")
+    log.info("%s(%s, %s)", func.__name__, train_data.root, kwargs)
+    result = func(train_data, **kwargs)
+    weights = _save_trained(result, out, args.model)
+    metrics = getattr(result, "metrics", None)
+    if isinstance(metrics, dict):
+        shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+        if shown:
+            print("validation: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                                            for k, v in shown.items()))
+    print(f"trained {args.model} on {args.data} ({len(train_data)} images) in {out}")
+    if weights is not None:
+        print(f"weights: {weights}")
+        print(f"  vision val detect --model {registered} --weights {weights} --data "
+              f"{'scenes-test' if scenes else args.val or args.data}")
+        print(f"  vision predict detect IMAGES --model {registered} --weights {weights}")
+    return 0
+
+
+def add_train_parser(t: Any) -> None:
+    """``vision train detect`` under the ``train`` sub-commands ``t``."""
+    s = t.add_parser("detect", help="train a detector (YOLO, Faster R-CNN, Fast R-CNN, R-CNN) on COCO/YOLO/VOC or scenes",
+                     description="Train a detector family on a dataset (checked first: degenerate boxes, unknown "
+                                 "classes). --data scenes trains on the shipped-detector scenes (train split, "
+                                 "validated on scenes-val).")
+    s.add_argument("--model", required=True, metavar="yolo|faster_rcnn|fast_rcnn|rcnn",
+                   help="detector family (also yolov8n, yolo11n)")
+    s.add_argument("--data", required=True, metavar="DIR|scenes",
+                   help="a COCO / YOLO / VOC dataset (folder, COCO .json or YOLO data.yaml), or scenes (= scenes-train: "
+                        "the shipped-detector scenes, seed 0)")
+    s.add_argument("--val", metavar="DIR|scenes-val", help="validation dataset (default scenes-val with --data scenes, "
+                                                            "else the family's default)")
+    s.add_argument("--n", type=int, metavar="N", help="training scenes with --data scenes (default 1000)")
+    s.add_argument("--epochs", type=int, help="epochs (default: the family's)")
+    s.add_argument("--batch-size", type=int, help="images (or crops) per batch (default: the family's)")
+    s.add_argument("--lr", type=float, help="learning rate (default: the family's)")
+    s.add_argument("--imgsz", type=int, help="YOLO input size (multiple of 32)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", metavar="DIR", help="run folder (default runs/train/detect/MODEL)")
+    s.add_argument("--overwrite", action="store_true", help="train into a non-empty --out")
+    s.set_defaults(func=cmd_train_detect)
