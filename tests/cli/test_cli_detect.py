@@ -181,9 +181,8 @@ def test_val_detect_shipped_scene_detectors(tmp_path, capsys):
     from vision.models.detection.compare import shipped_detectors
 
     scene = [m for m in shipped_detectors() if m not in ("haar-face", "hog-people")]
-    if not scene:
-        pytest.skip("no scene detector has its weights here yet")
-    name = scene[0]
+    assert sorted(scene) == ["fast-rcnn", "faster-rcnn-lite0", "rcnn", "yolov8n"]  # every shipped weights file
+    name = "faster-rcnn-lite0"
     assert main(["val", "detect", "--model", name, "--data", "scenes-test", "--n", "2", "--json"]) == 0
     report = _json(capsys)
     assert report["model"] == name and report["num_images"] == 2 and 0.0 <= report["map50"] <= 1.0
@@ -239,10 +238,6 @@ def test_train_detect_refuses_bad_requests_before_training(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "detect", "--model", "ssd", "--data", "scenes", "--out", str(out)]) == 2
     assert "expected one of yolo" in capsys.readouterr().err
-    from vision.cli.detect import _trainable
-
-    if "yolo" not in _trainable():
-        pytest.skip("the yolo trainer is not in this checkout; the refusals below are checked with it")
     assert main(["train", "detect", "--model", "yolo", "--data", "scenes-test", "--out", str(out)]) == 2
     assert "held-out" in capsys.readouterr().err
     assert main(["train", "detect", "--model", "yolo", "--data", "scenes", "--val", "scenes-test",
@@ -256,23 +251,7 @@ def test_train_detect_refuses_bad_requests_before_training(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err and os.listdir(out) == ["keep.txt"]
 
 
-def test_train_detect_names_families_that_cannot_train_yet(tmp_path, capsys):
-    from vision.cli.detect import TRAIN_FAMILIES, _trainable
-
-    missing = [k for k in TRAIN_FAMILIES if k not in _trainable()]
-    if not missing:
-        pytest.skip("every detector family has its train function")
-    assert main(["train", "detect", "--model", missing[0], "--data", "scenes", "--out", str(tmp_path / "r")]) == 2
-    err = capsys.readouterr().err
-    assert "not available in this version" in err and TRAIN_FAMILIES[missing[0]][1] in err
-    assert not (tmp_path / "r").exists()
-
-
 def test_train_detect_rejects_options_a_family_does_not_take(tmp_path, capsys):
-    from vision.cli.detect import _trainable
-
-    if "rcnn" not in _trainable():
-        pytest.skip("rcnn has no train function here")
     assert main(["train", "detect", "--model", "rcnn", "--data", "scenes", "--imgsz", "320", "--n", "2",
                  "--out", str(tmp_path / "r")]) == 2
     assert "--imgsz do not apply" in capsys.readouterr().err
@@ -281,10 +260,6 @@ def test_train_detect_rejects_options_a_family_does_not_take(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_train_detect_yolo_end_to_end(tmp_path, capsys):
-    from vision.cli.detect import _trainable
-
-    if "yolo" not in _trainable():
-        pytest.skip("train_yolo is not available")
     out = tmp_path / "run"
     assert main(["train", "detect", "--model", "yolo", "--data", "scenes", "--n", "4", "--epochs", "1",
                  "--imgsz", "64", "--batch-size", "4", "--out", str(out)]) == 0

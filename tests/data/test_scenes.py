@@ -310,6 +310,17 @@ def test_exports_are_readable_and_agree(written):
     assert coco_areas == [o.attributes["area"] for r in ds.images for o in r.objects]
 
 
+def test_the_folder_itself_reads_as_its_coco_export(written):
+    """The card is a dataset.yaml but not a YOLO data file: format detection follows its layout to the COCO file."""
+    from vision.data.formats import detect_format, read_detection_dataset
+
+    out, ds = written
+    assert detect_format(out) == "coco"
+    back = read_detection_dataset(out)
+    assert back.classes == ds.classes and len(back) == len(ds)
+    assert [len(r.objects) for r in back.images] == [len(r.objects) for r in ds.images]
+
+
 def test_scene_i_does_not_depend_on_n(tmp_path, written):
     out, _ = written
     small = make_scenes(tmp_path / "three", n=3, seed=11, config=SMALL, formats=())

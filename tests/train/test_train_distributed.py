@@ -21,7 +21,8 @@ def torchrun(out: Path, *extra: str) -> list[dict]:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(SCRIPT),
            str(out), *extra]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    assert proc.returncode == 0, f"files written: {written}\n{proc.stderr[-4000:]}"
     return [json.loads((out / f"report{r}.json").read_text()) for r in (0, 1)]
 
 

@@ -34,7 +34,7 @@ TRAIN_FAMILIES: dict[str, tuple[str, str, str]] = {
     "yolo11n": ("vision.models.detection.yolo", "train_yolo", "yolo11n"),
     "faster_rcnn": ("vision.models.detection.faster_rcnn", "train_faster_rcnn", "faster-rcnn-lite0"),
     "fast_rcnn": ("vision.models.detection.fast_rcnn", "train_fast_rcnn", "fast-rcnn"),
-    "rcnn": ("vision.models.detection.rcnn", "train_rcnn", "rcnn"),
+    "rcnn": ("vision.models.detection.rcnn_train", "train_rcnn", "rcnn"),
 }
 
 
@@ -334,28 +334,7 @@ def _train_function(model: str) -> tuple[Any, str]:
     if model not in TRAIN_FAMILIES:
         raise InputError(f"--model: expected one of {', '.join(TRAIN_FAMILIES)}, got {model!r}")
     module_name, func_name, registered = TRAIN_FAMILIES[model]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        module = None
-    func = getattr(module, func_name, None)
-    if not callable(func):
-        raise InputError(f"vision train detect --model {model}: not available in this version ({module_name}."
-                         f"{func_name} does not exist); trainable here: {', '.join(_trainable()) or 'none'}")
-    return func, registered
-
-
-def _trainable() -> list[str]:
-    out = []
-    for key, (module_name, func_name, _) in TRAIN_FAMILIES.items():
-        try:
-            if callable(getattr(importlib.import_module(module_name), func_name, None)):
-                out.append(key)
-        except ModuleNotFoundError:
-            pass
-    return out
+    return getattr(importlib.import_module(module_name), func_name), registered
 
 
 def _save_trained(result: Any, out: Path, model: str) -> Path | None:
@@ -396,12 +375,14 @@ def cmd_train_detect(args: argparse.Namespace) -> int:
     log.info("%s(%s, %s)", func.__name__, train_data.root, kwargs)
     result = func(train_data, **kwargs)
     weights = _save_trained(result, out, args.model)
-    metrics = getattr(result, "metrics", None)
-    if isinstance(metrics, dict):
-        shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
-        if shown:
-            print("validation: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                                            for k, v in shown.items()))
+    metrics = getattr(result, "metrics", None)  # YOLO's run; the others return (detector, History)
+    if not isinstance(metrics, dict) and isinstance(result, tuple) and len(result) > 1:
+        history = getattr(result[1], "history", {})
+        metrics = {k: v[-1] for k, v in history.items() if k.startswith("val_") and v}
+    shown = {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float))}
+    if shown:
+        print("validation: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                                        for k, v in shown.items()))
     print(f"trained {args.model} on {args.data} ({len(train_data)} images) in {out}")
     if weights is not None:
         print(f"weights: {weights}")

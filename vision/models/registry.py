@@ -17,6 +17,10 @@ __all__ = ["ModelSpec", "register_model", "create_model", "list_models", "model_
 #: Modules that register models, imported (in this order) the first time the registry is read.
 MODEL_MODULES: tuple[str, ...] = (
     "vision.models.detection.opencv",
+    "vision.models.detection.yolo",
+    "vision.models.detection.faster_rcnn",
+    "vision.models.detection.rcnn",
+    "vision.models.detection.fast_rcnn",
     "vision.models.classification.small_cnn",
     "vision.models.classification.cnns",
     "vision.models.classification.backbones",

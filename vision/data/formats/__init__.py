@@ -61,6 +61,8 @@ def detect_format(path: str | Path) -> str:
             return "yolo"
         raise DatasetError(f"{p}: cannot tell the dataset format of a {p.suffix or 'suffix-less'} file; expected a "
                            "COCO .json or a YOLO .yaml")
+    if _scenes_layout(p).get("coco"):
+        return "coco"
     if any((p / n).is_file() for n in ("data.yaml", "data.yml", "dataset.yaml", "dataset.yml")):
         return "yolo"
     if (p / "Annotations").is_dir():
@@ -76,9 +78,28 @@ def detect_format(path: str | Path) -> str:
     )
 
 
+def _scenes_layout(p: Path) -> dict[str, str]:
+    """The ``layout`` of a folder written by :func:`vision.data.scenes.make_scenes` (its ``dataset.yaml`` card
+    names its COCO / YOLO / VOC exports), or ``{}`` for any other folder."""
+    card = p / "dataset.yaml"
+    if not card.is_file():
+        return {}
+    import yaml
+
+    try:
+        meta = yaml.safe_load(card.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    layout = meta.get("layout") if isinstance(meta, dict) and meta.get("generator") else None
+    return {k: str(v) for k, v in layout.items()} if isinstance(layout, dict) else {}
+
+
 def _coco_file(p: Path) -> Path:
     if p.is_file():
         return p
+    exported = _scenes_layout(p).get("coco")
+    if exported and (p / exported).is_file():
+        return p / exported
     found = list(p.glob("*.json")) or list(p.glob("annotations/*.json"))
     if len(found) != 1:
         raise DatasetError(f"{p}: expected exactly one COCO *.json here or in annotations/, found "

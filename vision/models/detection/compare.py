@@ -265,7 +265,7 @@ EVAL_CONF = 0.001
 def _config_class(name: str) -> type:
     """The :class:`~vision.models.config.ModelConfig` subclass registered detector ``name`` takes as ``config=``.
 
-    Read from the factory's type hints, so no model (and no weights file) is built.
+    Read from the factory's ``config_class`` or type hints, so no model (and no weights file) is built.
     """
     import inspect
     import typing
@@ -278,17 +278,20 @@ def _config_class(name: str) -> type:
         raise InputError(f"model {name!r} is a {spec.task!r} model; expected a detector (vision models list --task "
                          f"detect)")
     factory = spec.factory
+
+    def specific(cls: Any) -> bool:
+        return inspect.isclass(cls) and issubclass(cls, ModelConfig) and cls is not ModelConfig
+
+    if specific(getattr(factory, "config_class", None)):
+        return factory.config_class
     try:
         hints = typing.get_type_hints(factory.__init__ if inspect.isclass(factory) else factory)
-    except (NameError, TypeError, AttributeError):  # unresolvable annotations: try the class attribute below
+    except (NameError, TypeError, AttributeError):  # unresolvable annotations
         hints = {}
     annotation = hints.get("config")
     for arg in typing.get_args(annotation) or (annotation,):
-        if inspect.isclass(arg) and issubclass(arg, ModelConfig):
+        if specific(arg):
             return arg
-    found = getattr(factory, "config_class", None)
-    if inspect.isclass(found) and issubclass(found, ModelConfig):
-        return found
     raise InputError(f"detector {name!r} declares no config class (config: ModelConfig); cannot set its thresholds")
 
 

@@ -1,0 +1,106 @@
+"""Train the shipped YOLO detector on the preset synthetic scenes and measure it on the held-out test split.
+
+Reproduces ``weights/yolov8n-scenes.safetensors`` in two stages (from scratch, then a second schedule at batch 8
+from the first stage's best weights; about 20 + 20 minutes on one shared CPU core):
+
+    python bench/train_yolo.py --epochs 20 --batch 16 --imgsz 160 --threads 1 --out /tmp/yolo-s1
+    python bench/train_yolo.py --init /tmp/yolo-s1/best.safetensors --epochs 20 --batch 8 --imgsz 160 \
+        --threads 1 --out /tmp/yolo-s2 --ship
+
+``nbs`` (ultralytics' nominal batch for gradient accumulation, default 64) is set to ``--batch`` so that every batch
+is an optimizer step: with 1000 images and the default, an epoch would be only 16 steps.
+
+Train: ``detection_scenes("train")`` (seed 0, 1000 scenes); model selection: ``val`` (seed 1, 100); reported mAP:
+``test`` (seed 9, 200; never used for training or selection), both by ultralytics' validator and by
+:func:`vision.metrics.detection.evaluate_detections` (pycocotools) on ``YoloDetector.predict`` outputs at conf 0.001.
+The default inference size stored in the weights is the one of ``--imgsz`` … 256 (step 32) with the best val mAP@0.5.
+Results go to ``bench/results/train_<model>.json``; ``--ship`` copies the weights to ``weights/`` and prints the
+numbers for the manifest entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="yolov8n", choices=["yolov8n", "yolo11n"])
+    ap.add_argument("--init", default=None, help="weights to start from (a .safetensors / .pt or manifest name); "
+                    "default: from scratch")
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--imgsz", type=int, default=160)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--close-mosaic", type=int, default=None, help="last epochs without mosaic (default epochs // 4)")
+    ap.add_argument("--n-train", type=int, default=1000)
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own count)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default="/tmp/yolo-run")
+    ap.add_argument("--ship", action="store_true", help="copy the weights to weights/ and print the manifest numbers")
+    ap.add_argument("--skip-train", action="store_true", help="only evaluate the run already in --out")
+    args = ap.parse_args(argv)
+
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from vision.metrics.detection import evaluate_detections
+    from vision.models.detection.scenes_preset import detection_scenes
+    from vision.models.detection.yolo import YoloDetector, save_yolo_weights
+    from vision.models.detection.yolo_train import train_yolo, val_yolo
+    from vision.weights import sha256_file
+
+    train = detection_scenes("train", n=args.n_train)
+    val = detection_scenes("val")
+    test = detection_scenes("test")
+    close_mosaic = max(1, args.epochs // 4) if args.close_mosaic is None else args.close_mosaic
+    out_dir = Path(args.out)
+    train_s = None
+    if not args.skip_train:
+        t0 = time.perf_counter()
+        train_yolo(train, val=val, out_dir=out_dir, model=args.init or args.model, epochs=args.epochs,
+                   imgsz=args.imgsz, batch=args.batch, seed=args.seed, threads=args.threads, overwrite=True,
+                   cache="ram", close_mosaic=close_mosaic, warmup_epochs=1, nbs=args.batch, plots=False)
+        train_s = round(time.perf_counter() - t0, 1)
+    det = YoloDetector(arch=args.model, weights=str(out_dir / "best.safetensors"), conf=0.001)
+    # inference size: chosen on the val split only (a net trained on mosaics at 160 px often does better a bit larger)
+    sizes = list(range(args.imgsz, 257, 32))
+    val_map = {s: val_yolo(det, val, imgsz=s) for s in sizes}
+    best = max(sizes, key=lambda s: (round(val_map[s]["map50"], 3), -s))
+    shipped = save_yolo_weights(det.model, out_dir / f"{args.model}-scenes.safetensors", imgsz=best)
+    det = YoloDetector(arch=args.model, weights=str(shipped), conf=0.001)
+    ul = val_yolo(det, test)
+    preds = det.predict_batch([test.image_path(i) for i in range(len(test))], batch_size=16)
+    report = evaluate_detections(preds, test)
+    result = {
+        "model": args.model, "init": args.init, "epochs": args.epochs, "train_imgsz": args.imgsz,
+        "batch": args.batch, "nbs": args.batch, "close_mosaic": close_mosaic, "n_train": len(train),
+        "threads": args.threads, "seed": args.seed, "train_seconds": train_s,
+        "val_map50_by_imgsz": {s: round(m["map50"], 4) for s, m in val_map.items()}, "predict_imgsz": best,
+        "test_map50": round(report.map50, 4), "test_map50_95": round(report.map50_95, 4),
+        "test_map50_ultralytics": round(ul["map50"], 4), "test_map50_95_ultralytics": round(ul["map50_95"], 4),
+        "test_ap50": {k: round(v, 4) for k, v in report.ap50.items()},
+        "test_ap50_95": {k: round(v, 4) for k, v in report.ap50_95.items()},
+        "weights_bytes": shipped.stat().st_size, "sha256": sha256_file(shipped),
+        "command": "python " + " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:]),
+    }
+    out = ROOT / "bench" / "results" / f"train_{args.model}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    if args.ship:
+        dst = ROOT / "weights" / shipped.name
+        shutil.copyfile(shipped, dst)
+        print(f"\ncopied to {dst}; manifest: sha256 {result['sha256']}, test mAP@0.5 {result['test_map50']}, "
+              f"mAP@[.5:.95] {result['test_map50_95']}, input_size {best}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
