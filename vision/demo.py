@@ -165,8 +165,18 @@ def _detect_step(ctx: _Context, model: str, photos: tuple[str, ...], prefix: str
 
 
 def step_faces(ctx: _Context) -> None:
-    """OpenCV Haar-cascade faces on real photos."""
-    _detect_step(ctx, "haar-face", ("astronaut", "grace_hopper", "zidane", "bus"), "faces")
+    """Faces on real photos: OpenCV's Haar cascade, and MTCNN where facenet-pytorch is installed."""
+    import importlib.util
+
+    photos = ("astronaut", "grace_hopper", "zidane", "bus")
+    _detect_step(ctx, "haar-face", photos, "faces")
+    ctx.step.lines.append("")
+    if importlib.util.find_spec("facenet_pytorch") is None:
+        from vision.models.detection.mtcnn import INSTALL
+
+        ctx.step.lines.append(f"MTCNN (`mtcnn-face`) is skipped: facenet-pytorch is not installed (`{INSTALL}`).")
+        return
+    _detect_step(ctx, "mtcnn-face", photos, "faces_mtcnn")
 
 
 def step_people(ctx: _Context) -> None:
@@ -368,7 +378,7 @@ STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("video I/O", step_video),
     ("synthetic scenes + dataset stats", step_scenes),
     ("weights", step_weights),
-    ("face detection (OpenCV Haar)", step_faces),
+    ("face detection (OpenCV Haar, MTCNN)", step_faces),
     ("people detection (OpenCV HOG)", step_people),
     ("detectors on held-out scenes", step_scene_detectors),
     ("classic ops", step_classic),

@@ -17,6 +17,7 @@ __all__ = ["ModelSpec", "register_model", "create_model", "list_models", "model_
 #: Modules that register models, imported (in this order) the first time the registry is read.
 MODEL_MODULES: tuple[str, ...] = (
     "vision.models.detection.opencv",
+    "vision.models.detection.mtcnn",
     "vision.models.detection.yolo",
     "vision.models.detection.faster_rcnn",
     "vision.models.detection.rcnn",
