@@ -214,8 +214,8 @@ def _check_pair(i: int, pred: Any, target: Any, names: tuple[str, ...]) -> None:
 # --------------------------------------------------------------------------------------------------
 def evaluate_detections(predictions: Sequence[Detections], targets: DetectionDataset | Sequence[Detections], *,
                         names: Sequence[str] | None = None,
-                        iou_thresholds: Sequence[float] | None = None) -> DetectionReport:
-    """Evaluate detections against ground truth with COCO's matching (pycocotools COCOeval, bbox).
+                        iou_thresholds: Sequence[float] | None = None, iou_type: str = "bbox") -> DetectionReport:
+    """Evaluate detections against ground truth with COCO's matching (pycocotools COCOeval, boxes or masks).
 
     Args:
         predictions: one :class:`~vision.types.Detections` per image, in the targets' order (scores rank them).
@@ -224,6 +224,8 @@ def evaluate_detections(predictions: Sequence[Detections], targets: DetectionDat
         names: the class-name table; default the dataset's classes, else the first non-empty ``names`` of the
             targets or predictions, else ``"0"``, ``"1"``, … up to the largest id.
         iou_thresholds: IoU thresholds to average over; default COCO's 0.50:0.05:0.95.
+        iou_type: ``"bbox"`` (box IoU) or ``"segm"`` (mask IoU: instance-segmentation mask AP; every prediction
+            and target must carry ``masks``).
     Returns:
         A :class:`DetectionReport`.
     Raises:
@@ -232,6 +234,8 @@ def evaluate_detections(predictions: Sequence[Detections], targets: DetectionDat
             ``iou_thresholds``.
         ShapeError: a prediction and its target name different image sizes.
     """
+    if iou_type not in ("bbox", "segm"):
+        raise InputError(f"iou_type: expected 'bbox' or 'segm', got {iou_type!r}")
     # imported here: importing vision.data costs 0.2 s, too much for `import vision.metrics`
     from vision.data.records import DetectionDataset
 
@@ -251,12 +255,17 @@ def evaluate_detections(predictions: Sequence[Detections], targets: DetectionDat
     names = _resolve_names(names, dataset_names, typed)
     for i, (p, t) in enumerate(zip(preds, gts)):
         _check_pair(i, p, t, names)
+        if iou_type == "segm":
+            for what, d in (("prediction", p), ("target", t)):
+                if d.masks is None and len(d):
+                    raise InputError(f"image {i}: the {what} has {len(d)} boxes but no masks; iou_type='segm' "
+                                     "expected instance masks (Detections.masks)")
     crowded = sum(len(p) > _MAX_DETS for p in preds)
     if crowded:
         logger.warning("%d image(s) have more than %d detections; COCO counts only the %d highest-scoring",
                        crowded, _MAX_DETS, _MAX_DETS)
 
-    ev = _run_cocoeval(preds, gts, len(names), thresholds)
+    ev = _run_cocoeval(preds, gts, len(names), thresholds, iou_type)
     K = len(names)
     prec_all = ev.eval["precision"][:, :, :, 0, -1]  # [iou, recall point, class]; area "all", 100 detections
     score_all = ev.eval["scores"][:, :, :, 0, -1]
@@ -306,11 +315,13 @@ def evaluate_detections(predictions: Sequence[Detections], targets: DetectionDat
 
 
 def _run_cocoeval(preds: list[Detections], gts: list[Detections], num_classes: int,
-                  thresholds: tuple[float, ...]) -> Any:
-    """COCOeval (bbox) over in-memory COCO objects: image ids 1..N, category id = class id + 1, box ids from 1."""
+                  thresholds: tuple[float, ...], iou_type: str = "bbox") -> Any:
+    """COCOeval over in-memory COCO objects: image ids 1..N, category id = class id + 1, box ids from 1; with
+    ``iou_type="segm"`` each annotation also carries its mask as RLE and the mask's pixel count as its area."""
     import contextlib
     import io
 
+    from pycocotools import mask as mask_utils
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -322,10 +333,14 @@ def _run_cocoeval(preds: list[Detections], gts: list[Detections], num_classes: i
         out = []
         for i, d in enumerate(dets):
             xyxy = d.xyxy.astype(np.float64)
-            for box, cid, score in zip(xyxy, d.class_ids, d.scores):
+            for j, (box, cid, score) in enumerate(zip(xyxy, d.class_ids, d.scores)):
                 w, h = float(box[2] - box[0]), float(box[3] - box[1])
                 ann = {"id": len(out) + 1, "image_id": i + 1, "category_id": int(cid) + 1,
                        "bbox": [float(box[0]), float(box[1]), w, h], "area": w * h, "iscrowd": 0}
+                if iou_type == "segm":
+                    m = np.asfortranarray(d.masks[j].astype(np.uint8))
+                    ann["segmentation"] = mask_utils.encode(m)
+                    ann["area"] = float(m.sum())
                 if scored:
                     ann["score"] = float(score)
                 out.append(ann)
@@ -337,7 +352,7 @@ def _run_cocoeval(preds: list[Detections], gts: list[Detections], num_classes: i
         coco_dt.dataset = {"images": images, "annotations": annotations(preds, True), "categories": categories}
         coco_gt.createIndex()
         coco_dt.createIndex()
-        ev = COCOeval(coco_gt, coco_dt, iouType="bbox")
+        ev = COCOeval(coco_gt, coco_dt, iouType=iou_type)
         ev.params.iouThrs = np.asarray(thresholds, dtype=np.float64)
         ev.evaluate()
         ev.accumulate()
