@@ -22,6 +22,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "vision.models.detection.faster_rcnn",
     "vision.models.detection.rcnn",
     "vision.models.detection.fast_rcnn",
+    "vision.models.segmentation.fcn",
     "vision.models.classification.small_cnn",
     "vision.models.classification.cnns",
     "vision.models.classification.backbones",

@@ -17,7 +17,7 @@ from torch import nn
 
 from vision.errors import InputError, ShapeError
 
-__all__ = ["ClassificationTask", "MetricAccumulator", "StepOutput", "Task"]
+__all__ = ["ClassificationTask", "MetricAccumulator", "StepOutput", "Task", "split_xy"]
 
 
 @dataclass
@@ -122,7 +122,8 @@ class _AccuracyAccumulator(MetricAccumulator):
         return {"accuracy": classification_report(true, pred, num_classes=self._classes).accuracy}
 
 
-def _split_xy(batch: Any, task: str) -> tuple[Any, Any]:
+def split_xy(batch: Any, task: str) -> tuple[Any, Any]:
+    """``(inputs, targets)`` of a two-item batch, or an :class:`InputError` naming ``task`` and what it got."""
     if isinstance(batch, Sequence) and not isinstance(batch, (str, bytes)) and len(batch) == 2:
         return batch[0], batch[1]
     got = f"a sequence of {len(batch)} items" if isinstance(batch, Sequence) else type(batch).__name__
@@ -163,7 +164,7 @@ class ClassificationTask(Task):
         Raises:
             InputError: the batch is not an ``(x, y)`` pair. ShapeError: logits are not N×C with N = len(y).
         """
-        x, y = _split_xy(batch, "ClassificationTask")
+        x, y = split_xy(batch, "ClassificationTask")
         logits = model(x)
         if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or logits.shape[0] != len(y):
             shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__

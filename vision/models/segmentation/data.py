@@ -1,0 +1,143 @@
+"""Semantic-segmentation data: (image, class map) pairs from a dataset with semantic masks, and the training task.
+
+:class:`SemanticMaskDataset` reads a :class:`~vision.data.records.DetectionDataset` whose records carry
+``semantic_mask`` PNGs (pixel = class id + 1, 0 = background — what :func:`vision.data.make_scenes` writes), so
+class ``0`` is ``"background"`` and the dataset's classes follow. :class:`SegmentationTask` plugs a per-pixel
+cross-entropy and the confusion-matrix metrics (:mod:`vision.metrics.segmentation`) into the shared
+:class:`~vision.train.Trainer`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vision.errors import DatasetError, InputError, ShapeError
+from vision.train.task import MetricAccumulator, StepOutput, Task, split_xy
+
+__all__ = ["SegmentationTask", "SemanticMaskDataset", "semantic_names"]
+
+BACKGROUND = "background"
+
+
+def semantic_names(classes: Any) -> tuple[str, ...]:
+    """The class table of a semantic map: ``"background"`` then the dataset's classes."""
+    return (BACKGROUND, *(str(c) for c in classes))
+
+
+class SemanticMaskDataset:
+    """Item ``i`` = (3×H×W float image in [0, 1], H×W int64 class map) of a dataset with semantic masks.
+
+    Args:
+        dataset: a :class:`~vision.data.records.DetectionDataset` whose records name ``semantic_mask`` files.
+        hflip: probability of mirroring image and mask together (torch's global generator, so the trainer's seeding
+            makes it reproducible).
+
+    Raises:
+        DatasetError: an image without a semantic mask.
+    """
+
+    def __init__(self, dataset: Any, *, hflip: float = 0.0) -> None:
+        missing = [r.file_name for r in dataset.images if not r.semantic_mask]
+        if missing:
+            raise DatasetError(f"{len(missing)} image(s) have no semantic mask (first: {missing[0]}); expected a "
+                               "dataset written by vision.data.make_scenes (masks/semantic/*.png)")
+        if not 0.0 <= float(hflip) <= 1.0:
+            raise InputError(f"hflip: expected a probability in [0, 1], got {hflip!r}")
+        self.dataset, self.hflip = dataset, float(hflip)
+        self.names = semantic_names(dataset.classes)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def read(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(H×W×3 uint8 image, H×W int64 class map) of item ``index``, unaugmented."""
+        from PIL import Image
+
+        from vision.io import read_image
+
+        rec = self.dataset.images[index]
+        image = read_image(self.dataset.image_path(index))
+        with Image.open(Path(self.dataset.root) / rec.semantic_mask) as im:
+            mask = np.asarray(im, dtype=np.int64)
+        if mask.shape != image.shape[:2]:
+            raise ShapeError(f"{rec.semantic_mask}: mask is {mask.shape[0]}×{mask.shape[1]} but its image is "
+                             f"{image.shape[0]}×{image.shape[1]}; expected the same size")
+        if mask.max(initial=0) >= len(self.names):
+            raise DatasetError(f"{rec.semantic_mask}: class id {int(mask.max())} but the dataset has "
+                               f"{len(self.names)} classes with background; expected ids 0..{len(self.names) - 1}")
+        return image, mask
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image, mask = self.read(index)
+        x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+        y = torch.from_numpy(mask)
+        if self.hflip and float(torch.rand(())) < self.hflip:
+            x, y = x.flip(-1), y.flip(-1)
+        return x, y
+
+
+class _ConfusionAccumulator(MetricAccumulator):
+    """Sums the per-pixel confusion matrix of an epoch → ``miou`` and ``pixel_accuracy``."""
+
+    def __init__(self) -> None:
+        self.cm: torch.Tensor | None = None
+
+    def update(self, out: StepOutput) -> None:
+        logits = out.outputs.detach()
+        k = int(logits.shape[1])
+        pred, true = logits.argmax(dim=1).flatten().cpu(), out.targets.detach().flatten().cpu()
+        cm = torch.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+        self.cm = cm if self.cm is None else self.cm + cm
+
+    def state(self) -> Any:
+        return self.cm
+
+    def merge(self, states: list[Any]) -> None:
+        states = [s for s in states if s is not None]
+        self.cm = sum(states[1:], states[0]) if states else None
+
+    def compute(self) -> dict[str, float]:
+        if self.cm is None:
+            return {}
+        cm = self.cm.double()
+        tp = cm.diag()
+        union = cm.sum(0) + cm.sum(1) - tp
+        iou = tp[union > 0] / union[union > 0]
+        return {"miou": float(iou.mean()) if len(iou) else float("nan"), "pixel_accuracy": float(tp.sum() / cm.sum())}
+
+
+class SegmentationTask(Task):
+    """Per-pixel cross-entropy on (images, class maps) batches; metrics ``miou`` and ``pixel_accuracy``.
+
+    Args:
+        class_weights: optional per-class loss weights (e.g. a lower weight for a dominant background).
+        ignore_index: a target id that contributes no loss.
+    """
+
+    metric_names = ("miou", "pixel_accuracy")
+
+    def __init__(self, class_weights: Any = None, ignore_index: int = -100) -> None:
+        weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+        self.loss = nn.CrossEntropyLoss(weight=weight, ignore_index=ignore_index)
+
+    def step(self, model: nn.Module, batch: Any, *, train: bool) -> StepOutput:
+        x, y = split_xy(batch, "SegmentationTask")
+        logits = model(x)
+        if logits.ndim != 4 or logits.shape[-2:] != y.shape[-2:]:
+            raise ShapeError(f"SegmentationTask: the model gave {tuple(logits.shape)} for targets {tuple(y.shape)}; "
+                             "expected N×C×H×W logits at the targets' size")
+        if self.loss.weight is not None and self.loss.weight.device != logits.device:
+            self.loss = self.loss.to(logits.device)
+        return StepOutput(self.loss(logits, y), logits, y, int(x.shape[0]))
+
+    def predict_step(self, model: nn.Module, batch: Any) -> Any:
+        x = batch[0] if isinstance(batch, (list, tuple)) else batch
+        return model(x)
+
+    def metrics(self) -> MetricAccumulator:
+        return _ConfusionAccumulator()
