@@ -64,7 +64,7 @@ class FCNConfig(ModelConfig):
 
     classes: tuple[str, ...] = SHAPE_CLASSES
     variant: str = "8s"
-    widths: tuple[int, ...] = (16, 32, 64, 96, 128)
+    widths: tuple[int, ...] = (8, 16, 32, 64, 128)
     weights: str | None = None
 
     def __post_init__(self) -> None:
