@@ -1,6 +1,6 @@
 """Home page of the vision demo apps: what the suite is, one image through one model, and what is installed.
 
-Run from the repository root:  streamlit run apps/Home.py
+Run from the repository root:  vision app   (or: streamlit run apps/Home.py)
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ log = logging.getLogger("vision.apps.home")
 
 #: Tasks whose models take one image and return one result that annotate() can draw.
 IMAGE_TASKS = ("detect", "classify", "segment")
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
 DEFAULT_MODEL = "haar-face"
 
 
@@ -73,6 +74,34 @@ def sidebar() -> None:
             st.caption(f"Put the files in `weights/` or the cache `{weights['cache']}`.")
 
 
+def page_list(folder: Path = PAGES_DIR) -> list[tuple[Path, str, str]]:
+    """Every page in ``folder``, in sidebar order: (file, title as Streamlit shows it, first line of its docstring).
+
+    Read from the files themselves, so a page added to ``apps/pages/`` appears here with no edit to this file.
+    """
+    import ast
+
+    pages = []
+    for path in sorted(folder.glob("*.py"), key=lambda p: (p.name.split("_", 1)[0].zfill(4), p.name)):
+        title = path.stem.split("_", 1)[1] if "_" in path.stem and path.stem.split("_", 1)[0].isdigit() else path.stem
+        try:
+            doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            doc = ""
+        summary = " ".join(doc.split("\n\n", 1)[0].split())
+        pages.append((path, title.replace("_", " "), summary))
+    return pages
+
+
+def pages_section() -> None:
+    """Links to every page of the app, with what each one does."""
+    st.subheader("Pages")
+    for path, title, summary in page_list():
+        link, text = st.columns([1, 3], vertical_alignment="center")
+        link.page_link(f"pages/{path.name}", label=title)
+        text.caption(summary)
+
+
 def main() -> None:
     st.set_page_config(page_title="vision", page_icon="👁", layout="wide")
     st.title("vision — computer vision, offline")
@@ -93,6 +122,7 @@ def main() -> None:
                             format_func=lambda m: f"{m} — {model_spec(m).description}", key="home.model")
         if chosen is not None:
             show(chosen, name)
+    pages_section()
     sidebar()  # last: it imports torch on a cold server, and the photo should not wait for it
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,12 +18,14 @@ import streamlit as st
 from vision.data.photos import load_sample, sample_names, samples
 from vision.errors import VisionError
 from vision.io import read_image
+from vision.io.image import MAX_PIXELS_ENV
 
 log = logging.getLogger("vision.apps.image_input")
 
 __all__ = [
     "UPLOAD_TYPES",
     "UPLOAD_MAX_PIXELS",
+    "upload_max_pixels",
     "DEFAULT_SAMPLE",
     "ChosenImage",
     "decode_upload",
@@ -35,6 +38,7 @@ UPLOAD_TYPES: tuple[str, ...] = ("jpg", "jpeg", "png", "bmp", "webp", "tif", "ti
 
 #: Largest upload in pixels (40 MP, e.g. 8000×5000): a web demo refuses bigger images before decoding them,
 #: well below the library's own limit (~179 MP), because every rerun keeps a copy per page in memory.
+#: ``VISION_MAX_PIXELS`` lowers it (see :func:`upload_max_pixels`).
 UPLOAD_MAX_PIXELS = 40_000_000
 
 #: The sample shown before the user picks anything (it has a face and a person).
@@ -54,13 +58,29 @@ class ChosenImage:
     caption: str
 
 
-def decode_upload(data: bytes, *, name: str, max_pixels: int = UPLOAD_MAX_PIXELS) -> np.ndarray:
+def upload_max_pixels() -> int | None:
+    """The pixel limit for uploads: :data:`UPLOAD_MAX_PIXELS`, or ``$VISION_MAX_PIXELS`` where that is lower.
+
+    Returns None when ``VISION_MAX_PIXELS`` is set but is not a number, so that :func:`vision.io.read_image` reads
+    the variable itself and reports the bad value (the page shows that message).
+    """
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip().replace("_", "").replace(",", "")
+    if not text:
+        return UPLOAD_MAX_PIXELS
+    try:
+        return min(UPLOAD_MAX_PIXELS, int(text)) if int(text) > 0 else None
+    except ValueError:
+        return None
+
+
+def decode_upload(data: bytes, *, name: str, max_pixels: int | None = UPLOAD_MAX_PIXELS) -> np.ndarray:
     """Decode the bytes of an uploaded file to an H×W×3 uint8 RGB image.
 
     Args:
         data: the file's bytes.
         name: the file name, used in error messages.
-        max_pixels: refuse images with more pixels than this (checked on the header, before decoding).
+        max_pixels: refuse images with more pixels than this (checked on the header, before decoding); None =
+            the library's limit (``$VISION_MAX_PIXELS``, else its default).
     Returns:
         The decoded image.
     Raises:
@@ -73,7 +93,7 @@ def decode_upload(data: bytes, *, name: str, max_pixels: int = UPLOAD_MAX_PIXELS
 
 
 def image_or_error(data: bytes, *, name: str,
-                   max_pixels: int = UPLOAD_MAX_PIXELS) -> tuple[np.ndarray | None, str | None]:
+                   max_pixels: int | None = UPLOAD_MAX_PIXELS) -> tuple[np.ndarray | None, str | None]:
     """Decode an upload to ``(image, None)``, or ``(None, the library's error message)`` for a bad file.
 
     Args:
@@ -121,7 +141,7 @@ def image_input(*, key: str, default: str = DEFAULT_SAMPLE) -> ChosenImage | Non
                                          "megapixels. An upload replaces the sample; remove it to go back.")
     if uploaded is not None:  # an UploadedFile is always truthy, even when empty: compare with None
         try:
-            image, error = image_or_error(uploaded.getvalue(), name=uploaded.name)
+            image, error = image_or_error(uploaded.getvalue(), name=uploaded.name, max_pixels=upload_max_pixels())
         except Exception as exc:  # a decoder bug, not a bad file: no traceback on the page, full one in the log
             log.exception("decoding the upload %s failed", uploaded.name)
             image, error = None, f"unexpected {type(exc).__name__} while decoding {uploaded.name}: {exc}"

@@ -19,7 +19,8 @@ _APPS_DIR = str(Path(__file__).resolve().parents[1])
 if _APPS_DIR not in sys.path:
     sys.path.insert(0, _APPS_DIR)
 
-from image_input import image_input  # noqa: E402  (needs the sys.path line above)
+from detectors import threshold_options  # noqa: E402  (needs the sys.path line above)
+from image_input import image_input  # noqa: E402
 from result_view import detections_table  # noqa: E402
 
 from vision.errors import VisionError  # noqa: E402
@@ -125,7 +126,10 @@ def main() -> None:
     results, seconds = {}, {}
     for name in names:
         try:
-            options = tuple(sorted(detector_options(name, conf=conf, iou=iou).items()))
+            chosen_options, note = threshold_options(name, conf=conf, iou=iou)
+            if note:
+                st.caption(note)
+            options = tuple(sorted(chosen_options.items()))
             results[name], seconds[name] = detect(name, options, image)
         except VisionError as exc:
             st.error(f"{name} could not run: {exc}")

@@ -16,9 +16,15 @@ from vision.data.photos import load_sample
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 HOME = APPS / "Home.py"
-DETECT_PAGE = APPS / "pages" / "1_Detect_faces_and_people.py"
+DETECT_PAGE = APPS / "pages" / "1_Detect.py"
 CLASSIC_PAGE = APPS / "pages" / "2_Classic_ops.py"
+CLASSIFY_PAGE = APPS / "pages" / "3_Classify.py"
+COMPARE_PAGE = APPS / "pages" / "4_Compare_detectors.py"
+TRAIN_PAGE = APPS / "pages" / "5_Train.py"
+VIDEO_PAGE = APPS / "pages" / "6_Video.py"
 TIMEOUT = 30  # the first run imports torch and OpenCV for the sidebar; later runs take well under a second
+#: for runs that train or run several detectors: seconds on an idle 2-core machine, far more when it is busy
+SLOW_TIMEOUT = 240
 
 
 def encode(image: np.ndarray, fmt: str) -> bytes:
@@ -43,9 +49,9 @@ def truncated(fmt: str, sample: str = "astronaut") -> bytes:
     return data[: len(data) // 2]
 
 
-def run_app(path: Path | str, **session) -> AppTest:
+def run_app(path: Path | str, *, timeout: float = TIMEOUT, **session) -> AppTest:
     """Run the Streamlit script at ``path`` once through AppTest, with ``session`` put in its session state first."""
-    at = AppTest.from_file(str(path), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(path), default_timeout=timeout)
     for key, value in session.items():
         at.session_state[key] = value
     return at.run()

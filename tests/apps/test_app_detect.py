@@ -1,4 +1,4 @@
-"""apps/pages/1_Detect_faces_and_people.py through Streamlit's AppTest."""
+"""apps/pages/1_Detect.py through Streamlit's AppTest: every shipped detector, thresholds, sources, uploads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from app_support import DETECT_PAGE, assert_clean, encode, run_app
+from app_support import DETECT_PAGE, SLOW_TIMEOUT, assert_clean, encode, run_app
 from streamlit.testing.v1.element_tree import FileUploader
 
 from vision.data.photos import load_sample
@@ -121,3 +121,65 @@ def test_uploads_good_and_bad():
     assert not at.exception
     assert len(at.error) == 1 and "broken.jpg" in at.error[0].value
     assert not at.dataframe and not at.image
+
+
+# ------------------------------------------------------------------------------------------------ every detector
+@functools.cache
+def _scene_predict(name: str, index: int, conf: float, iou: float | None = None) -> Detections:
+    from vision.io import read_image
+    from vision.models.detection.compare import detector_options
+    from vision.models.detection.scenes_preset import detection_scenes
+
+    image = read_image(detection_scenes("test", n=20).image_path(index))
+    return create_model(name, **detector_options(name, conf=conf, iou=iou)).predict(image)
+
+
+def scene_page(models: list[str], scene: int = 2, **session) -> object:
+    at = run_app(DETECT_PAGE, timeout=SLOW_TIMEOUT, **{"detect.models": models, **session})
+    at.radio(key="detect.source").set_value("Held-out synthetic scene").run()
+    at.slider(key="detect.scene").set_value(scene).run()
+    return at
+
+
+def test_every_shipped_detector_is_offered():
+    from vision.models.detection.compare import shipped_detectors
+
+    at = run_app(DETECT_PAGE)
+    assert_clean(at)
+    offered = at.multiselect(key="detect.models").options
+    assert offered == shipped_detectors()
+    assert {"yolov8n", "faster-rcnn-lite0", "fast-rcnn", "rcnn", "haar-face", "hog-people"} <= set(offered)
+    assert at.checkbox(key="detect.set_iou").value is False and at.slider(key="detect.iou").proto.disabled
+
+
+@pytest.mark.slow
+def test_all_shipped_detectors_on_a_held_out_scene_match_the_library():
+    from vision.models.detection.compare import shipped_detectors
+
+    names = shipped_detectors()
+    at = scene_page(names)
+    assert_clean(at)
+    assert at.image[0].captions[0] == "held-out scene 2"
+    table = at.dataframe[0].value
+    for name in names:
+        want = _scene_predict(name, 2, 0.5)
+        rows = table[table["model"] == name]
+        assert len(rows) == len(want), name
+        np.testing.assert_array_equal(np.sort(rows[["x1", "y1", "x2", "y2"]].to_numpy(), axis=0),
+                                      np.sort(np.round(want.xyxy), axis=0))
+    metrics = {m.label.split(":")[0]: m.value for m in at.metric}
+    assert metrics == {n: f"{len(_scene_predict(n, 2, 0.5))} found" for n in names}
+    assert sum(len(_scene_predict(n, 2, 0.5)) for n in ("yolov8n", "faster-rcnn-lite0", "fast-rcnn")) >= 3
+
+
+def test_confidence_and_iou_sliders_reach_a_shape_detector():
+    at = scene_page(["yolov8n"])
+    at.slider(key="detect.min_score").set_value(0.05).run()
+    assert_clean(at)
+    assert len(at.dataframe[0].value) == len(_scene_predict("yolov8n", 2, 0.05))
+    at.checkbox(key="detect.set_iou").check().run()
+    at.slider(key="detect.iou").set_value(1.0).run()
+    assert_clean(at)
+    loose = _scene_predict("yolov8n", 2, 0.05, 1.0)
+    assert len(loose) > len(_scene_predict("yolov8n", 2, 0.05))  # the IoU matters here, so the check can fail
+    assert len(at.dataframe[0].value) == len(loose)

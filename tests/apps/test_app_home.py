@@ -107,3 +107,28 @@ def test_a_bad_upload_shows_the_library_message_and_no_traceback(name, data, mes
     assert len(at.error) == 1
     assert at.error[0].value.startswith("Could not use the uploaded file:") and message in at.error[0].value
     assert not at.image and not at.dataframe  # nothing half-shown
+
+
+def test_pages_section_links_every_page_in_the_pages_folder():
+    at = run_app(HOME)
+    assert_clean(at)
+    files = sorted(p.stem.split("_", 1)[1] for p in (HOME.parent / "pages").glob("*.py"))
+    links = at.get("page_link")
+    assert sorted(link.proto.page for link in links) == files  # Streamlit's URL path of each page file
+    labels = [link.proto.label for link in links]
+    assert labels[:6] == ["Detect", "Classic ops", "Classify", "Compare detectors", "Train", "Video"]
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Video: a detector on a live webcam") for c in captions)
+
+
+def test_a_page_added_to_the_folder_appears_on_home(tmp_path):
+    import shutil
+
+    apps = tmp_path / "apps"
+    shutil.copytree(HOME.parent, apps, ignore=shutil.ignore_patterns("__pycache__"))
+    (apps / "pages" / "7_Segment.py").write_text('"""Segment: a page from a later issue."""\nimport streamlit as st\n'
+                                                  'st.title("Segment")\n')
+    at = run_app(apps / "Home.py")
+    assert_clean(at)
+    assert [link.proto.label for link in at.get("page_link")][-1] == "Segment"
+    assert any(c.value == "Segment: a page from a later issue." for c in at.caption)

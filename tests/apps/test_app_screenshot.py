@@ -12,6 +12,7 @@ Set ``VISION_APP_SHOTS=/some/folder`` to keep the screenshots (otherwise they go
 from __future__ import annotations
 
 import base64
+import importlib.util
 import itertools
 import json
 import os
@@ -128,7 +129,7 @@ def server(tmp_path_factory):
 class Browser:
     """Headless Chromium driven over the DevTools protocol: open a URL, wait for a state, screenshot."""
 
-    def __init__(self, folder: Path, *, window: tuple[int, int]) -> None:
+    def __init__(self, folder: Path, *, window: tuple[int, int], flags: tuple[str, ...] = ()) -> None:
         from contextlib import ExitStack
 
         from websockets.sync.client import connect
@@ -138,7 +139,7 @@ class Browser:
         cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--hide-scrollbars", f"--user-data-dir={folder / 'profile'}", f"--window-size={window[0]},{window[1]}",
-               "--remote-debugging-address=127.0.0.1", f"--remote-debugging-port={port}", "about:blank"]
+               "--remote-debugging-address=127.0.0.1", f"--remote-debugging-port={port}", *flags, "about:blank"]
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -220,8 +221,8 @@ class Browser:
 def browser(tmp_path):
     made = []
 
-    def make(*, window: tuple[int, int] = (1280, 900)) -> Browser:
-        made.append(Browser(tmp_path, window=window))
+    def make(*, window: tuple[int, int] = (1280, 900), flags: tuple[str, ...] = ()) -> Browser:
+        made.append(Browser(tmp_path, window=window, flags=flags))
         return made[-1]
 
     yield make
@@ -253,18 +254,25 @@ def open_and_shoot(b: Browser, url: str, png: Path) -> tuple[dict, np.ndarray, P
 
 
 def test_home_page_shows_the_sample_with_its_face_box(server, browser, tmp_path):
-    state, shot, png = open_and_shoot(browser(window=(1280, 900)), f"{server}/", tmp_path / "home.png")
+    b = browser(window=(1280, 900))
+    state, shot, png = open_and_shoot(b, f"{server}/", tmp_path / "home.png")
     assert "vision — computer vision, offline" in state["text"]
     assert "1 detection" in state["text"] and "VISION_OFFLINE=1" in state["text"]
     assert shot.shape == (900, 1280, 3)
     assert distinct_colors(shot) > 5000, f"{png}: no photo on the page"
     assert color_pixels(shot, FACE_COLOR) > 300, f"{png}: no face box drawn"
+    # taller: the list of pages under the result, read from apps/pages/
+    b.call("Emulation.setDeviceMetricsOverride", width=1280, height=1500, deviceScaleFactor=1, mobile=False)
+    state = b.wait(lambda s: s["images"] == 1, what="resizing the window")
+    b.screenshot(tmp_path / "home_pages.png")
+    pages = state["text"][state["text"].index("Pages\n"):]
+    for title in ("Detect", "Classic ops", "Classify", "Compare detectors", "Train", "Video"):
+        assert f"\n{title}\n" in pages, pages
 
 
 def test_detect_page_shows_faces_and_people(server, browser, tmp_path):
-    state, shot, png = open_and_shoot(browser(window=(1280, 1100)), f"{server}/Detect_faces_and_people",
-                                      tmp_path / "detect.png")
-    assert "Detect faces and people" in state["text"]
+    state, shot, png = open_and_shoot(browser(window=(1280, 1100)), f"{server}/Detect", tmp_path / "detect.png")
+    assert "Detect" in state["text"] and "Held-out synthetic scene" in state["text"]
     assert re.search(r"\b3 detections\b", state["text"]), state["text"]  # astronaut: 1 face + 2 people
     assert "Download annotated PNG" in state["text"] and "Download JSON" in state["text"]
     assert distinct_colors(shot) > 5000, f"{png}: no photo on the page"
@@ -337,3 +345,112 @@ def test_compare_page_shows_detectors_side_by_side(server, browser, tmp_path):
     assert re.search(r"haar-face: \d+ boxes in \d+ ms", state["text"]), state["text"]
     assert "Measure mAP" in state["text"]
     assert distinct_colors(shot) > 5000, f"{png}: no picture on the page"
+
+
+def test_detect_page_with_an_uploaded_photo(server, browser, tmp_path):
+    """A user uploads a photo of their own on the Detect page: the face and the people in it get boxes."""
+    from vision.data.photos import load_sample
+    from vision.io import write_image
+
+    photo = write_image(tmp_path / "my_photo.jpg", load_sample("grace_hopper"))
+    b = browser(window=(1280, 1100))
+    b.open(f"{server}/Detect")
+    state = b.upload(photo, lambda s: "my_photo.jpg (uploaded" in s["text"] and s["images"] == 1)
+    shot = b.screenshot(png := tmp_path / "detect_upload.png")
+    assert_no_error(state, png)
+    assert re.search(r"\b\d+ detections?\b", state["text"]) and "haar-face: face" in state["text"]
+    assert distinct_colors(shot) > 5000, f"{png}: no photo on the page"
+    assert color_pixels(shot, FACE_COLOR) > 300, f"{png}: no face box drawn on the upload"
+
+
+def test_video_page_runs_a_detector_over_the_synthetic_clip(server, browser, tmp_path):
+    b = browser(window=(1400, 1100))
+    b.call("Page.navigate", url=f"{server}/Video")
+    state = b.wait(lambda s: s["images"] >= 1 and "Frames processed" in s["text"], what="the video page", seconds=180)
+    shot = b.screenshot(png := tmp_path / "video.png")
+    assert_no_error(state, png)
+    assert "yolov8n on synthetic scenes clip" in state["text"] and "Detector fps" in state["text"], state["text"]
+    assert re.search(r"frame 0: \d+ box", state["text"]), state["text"]
+    assert distinct_colors(shot) > 3000, f"{png}: no frame on the page"
+
+
+CLICK_JS = """((label) => {
+  const button = [...document.querySelectorAll('button')].find((b) => b.innerText.trim() === label);
+  if (button) button.click();
+  return Boolean(button);
+})"""
+
+
+def test_train_page_trains_a_detector_with_a_live_curve(server, browser, tmp_path):
+    b = browser(window=(1280, 1600))
+    b.call("Page.navigate", url=f"{server}/Train")
+    b.wait(lambda s: "What to train" in s["text"], what="the train page")
+    assert b.call("Runtime.evaluate", expression=f"{CLICK_JS}('Train')", returnByValue=True)["result"]["value"]
+    state = b.wait(lambda s: s["images"] == 4 and "val mAP50" in s["text"], what="training a detector", seconds=180)
+    shot = b.screenshot(png := tmp_path / "train_detector.png")
+    assert_no_error(state, png)
+    assert "faster-rcnn-lite0, 1 epoch on 16 scenes" in state["text"] and "Training loss per batch" in state["text"]
+    assert distinct_colors(shot) > 3000, f"{png}: no scenes on the page"
+
+
+CLICK_LABEL_JS = """((text) => {
+  const label = [...document.querySelectorAll('label')].find((l) => l.innerText.trim() === text);
+  if (label) label.click();
+  return Boolean(label);
+})"""
+
+
+IN_PLAYER_JS = """((what) => {
+  const doc = document.querySelector('iframe').contentDocument;
+  if (what === 'start' || what === 'stop') {
+    const button = [...doc.querySelectorAll('button')].find((b) => b.innerText.trim() === what.toUpperCase());
+    if (button) button.click();
+    return Boolean(button);
+  }
+  const video = doc.querySelector('video');
+  if (!video || !video.videoWidth) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(video, 0, 0);
+  return {time: video.currentTime, width: video.videoWidth, corner: [...ctx.getImageData(8, 8, 1, 1).data].slice(0, 3)};
+})"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("streamlit_webrtc") is None,
+                    reason="streamlit-webrtc is not installed (pip install -e '.[app]')")
+def test_video_page_live_webcam_round_trip_over_webrtc(server, browser, tmp_path):
+    """Chromium's fake camera → WebRTC → the server's detector and annotation → back to the page, live.
+
+    Chromium's ``--use-fake-device-for-media-stream`` camera (a green test pattern) stands in for a webcam. The
+    frames coming back must be playing and carry the server-side overlay: the white label box with the model
+    name, frames per second and latency drawn at the top-left corner (the fake camera has no white there)."""
+    b = browser(window=(1280, 900), flags=("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"))
+    b.call("Page.navigate", url=f"{server}/Video")
+    b.wait(lambda s: "Frames processed" in s["text"], what="the video page", seconds=180)
+    assert b.call("Runtime.evaluate", expression=f"{CLICK_LABEL_JS}('Live webcam (WebRTC)')",
+                  returnByValue=True)["result"]["value"]
+    state = b.wait(lambda s: "Press START" in s["text"], what="the WebRTC player")
+    assert "Using the app from another machine (TURN)" in state["text"]
+    assert "camera snapshots instead" not in state["text"], state["text"]  # the real player, not the fallback
+
+    def player(what: str):
+        return b.call("Runtime.evaluate", expression=f"{IN_PLAYER_JS}('{what}')", returnByValue=True)["result"].get(
+            "value")
+
+    deadline = time.monotonic() + 30
+    while not player("start"):  # the component's iframe loads after the page
+        assert time.monotonic() < deadline, "no START button in the WebRTC player"
+        time.sleep(0.5)
+    deadline, frame = time.monotonic() + 90, None
+    while time.monotonic() < deadline:
+        frame = player("frame")
+        if frame and frame["time"] > 2:
+            break
+        time.sleep(0.5)
+    assert frame and frame["time"] > 2, f"the annotated stream did not play: {frame}"
+    shot = b.screenshot(png := tmp_path / "video_webrtc_live.png")
+    assert frame["width"] > 0 and min(frame["corner"]) > 220, f"{png}: no overlay on the returned frames: {frame}"
+    assert distinct_colors(shot) > 50
+    assert player("stop")

@@ -344,3 +344,40 @@ def test_sink_explicit_codec(tmp_path):
         sink.write(_moving_square(0))
     with VideoSource(tmp_path / "x.avi") as video:
         np.testing.assert_array_equal(video.read().image, _moving_square(0))
+
+
+# ------------------------------------------------------------------------------------------------ realtime files
+
+
+def test_frames_carry_their_capture_time(mp4):
+    start = time.monotonic()
+    with VideoSource(mp4) as video:
+        frames = list(video)
+    captured = [f.captured for f in frames]
+    assert start <= captured[0] and captured == sorted(captured) and captured[-1] <= time.monotonic()
+
+
+def test_realtime_file_releases_frames_at_the_file_rate(mp4):
+    with VideoSource(mp4, latest=True, realtime=True) as video:
+        assert "realtime=True" in repr(video)
+        frames = list(video)  # a fast consumer: it waits for every frame, none is dropped
+    assert [f.index for f in frames] == list(range(N)) and video.dropped == 0
+    # frame k is not released before k / fps seconds after the first one (it may be later on a busy machine)
+    assert frames[-1].captured - frames[0].captured >= (N - 1) / FPS - 0.02
+
+
+def test_realtime_file_drops_frames_for_a_slow_consumer(mp4):
+    with VideoSource(mp4, latest=True, realtime=True) as video:
+        got = []
+        while (frame := video.read()) is not None:
+            got.append(frame.index)
+            time.sleep(0.35)  # 3.5 frame periods
+        dropped = video.dropped
+    assert dropped > 0 and len(got) + dropped == N and got == sorted(got)
+
+
+def test_realtime_needs_latest(mp4):
+    with pytest.raises(InputError, match="realtime=True needs latest=True"):
+        VideoSource(mp4, realtime=True)
+    with pytest.raises(InputError, match="realtime must be True or False"):
+        VideoSource(mp4, latest=True, realtime="yes")  # type: ignore[arg-type]

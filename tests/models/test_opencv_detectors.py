@@ -75,3 +75,14 @@ def test_shrinking_maps_boxes_back_to_full_size(faces):
     det = create_model("haar-face", max_side=512).predict(big)
     assert det.image_shape == (1024, 1024)
     assert np.allclose(det.xyxy[0], small_det.xyxy[0] * 2, atol=4)
+
+
+def test_hog_people_on_an_image_smaller_than_its_window_finds_nobody_instead_of_crashing():
+    """OpenCV's HOG detectMultiScale segfaults on images smaller than its 64×128 window (a thumbnail, a video
+    frame shrunk for speed); the detector returns no detections for them."""
+    from vision.models import create_model
+
+    det = create_model("hog-people")
+    for shape in [(48, 64, 3), (127, 200, 3), (200, 63, 3)]:
+        result = det.predict(np.full(shape, 100, np.uint8))
+        assert len(result) == 0 and result.image_shape == shape[:2]

@@ -21,8 +21,9 @@ from vision.models.detection.compare import EVAL_CONF
 
 log = logging.getLogger("vision.cli")
 
-__all__ = ["TRAIN_FAMILIES", "VIDEO_SUFFIXES", "add_compare_parser", "add_predict_parser", "add_train_parser",
-           "add_val_options", "cmd_compare", "cmd_predict_detect", "cmd_train_detect", "cmd_val_detect"]
+__all__ = ["TRAIN_FAMILIES", "VIDEO_SUFFIXES", "add_batch_options", "add_compare_parser", "add_predict_parser",
+           "add_train_parser", "add_val_options", "cmd_compare", "cmd_predict_detect", "cmd_train_detect",
+           "cmd_val_detect", "run_predict"]
 
 #: sources with these suffixes are read as videos by ``vision predict detect`` (anything else as images)
 VIDEO_SUFFIXES = (".avi", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv")
@@ -151,71 +152,144 @@ def _predict_video(detector: Any, path: Path, save: Path | None, used: set[str])
     return record
 
 
-def cmd_predict_detect(args: argparse.Namespace) -> int:
-    from vision.classic.pipeline import iter_image_files
-    from vision.io import read_image, write_image
+def add_batch_options(s: argparse.ArgumentParser, *, batch_size: int, formats: str) -> None:
+    """The batch-engine options shared by ``vision predict classify|detect`` (see :mod:`vision.infer.batch`)."""
+    g = s.add_argument_group("batch runs", "with --out, results stream to files in DIR and a rerun after an interrupt "
+                                           "resumes where it stopped (done.jsonl)")
+    g.add_argument("--out", metavar="DIR", help="write results.jsonl (+ other formats), done.jsonl and summary.json "
+                                                "here; rerun the same command to resume")
+    g.add_argument("--format", metavar="F[,F]", help=f"result files besides results.jsonl: {formats}")
+    g.add_argument("--save-images", action="store_true", help="write annotated images to DIR/images")
+    g.add_argument("--shard", metavar="K/N", help="this machine's share: every N-th item from the K-th (1-based)")
+    g.add_argument("--batch-size", type=int, default=batch_size, help=f"images per model call (default {batch_size})")
+    g.add_argument("--workers", type=int, default=2, help="image-decoding threads (default 2)")
+
+
+def run_predict(args: argparse.Namespace, model: Any, *, task: str, meta: dict[str, Any], line: Any, legacy: Any,
+                sources: Any = None, after: Any = None) -> int:
+    """Run ``model`` over ``args.sources`` with :func:`vision.infer.batch.run_batch` and print; the exit code.
+
+    Without ``--out`` every item prints ``line(item_result)`` (or, with ``--json``, one JSON list of
+    ``legacy(item_result)`` records, streamed) and ``--save DIR`` writes annotated PNGs named by stem; with ``--out``
+    results stream to files and a summary prints at the end. ``after()`` (without ``--out``) runs last and returns
+    (exit code, more JSON records).
+    """
+    from vision.infer.batch import run_batch
+    from vision.io import write_image
     from vision.viz import annotate
 
-    videos = [Path(s) for s in args.sources if Path(s).suffix.lower() in VIDEO_SUFFIXES]
-    files = list(iter_image_files([s for s in args.sources if Path(s).suffix.lower() not in VIDEO_SUFFIXES]))
-    for v in videos:
-        if not v.is_file():
-            from vision.errors import SourceNotFoundError
+    out = getattr(args, "out", None)
+    save = Path(args.save) if getattr(args, "save", None) and out is None else None
+    if getattr(args, "save", None) and out is not None:
+        raise InputError("--save is for runs without --out; with --out use --save-images (written to DIR/images)")
+    used: set[str] = set()
+    state = {"first": True}
 
-            raise SourceNotFoundError(f"video file not found: {v}")
-    if not files and not videos:
+    def on_result(r: Any) -> None:
+        if r.error is not None:
+            print(f"error: {r.error.split(': ', 1)[-1]}", file=sys.stderr)
+        if out is not None:
+            return
+        record = legacy(r)
+        if save is not None and r.error is None:
+            stem = _unique_stem(Path(r.item.rel).stem if r.item.frame is None else Path(r.item.rel).as_posix()
+                                .replace("/", "_"), used)
+            record["saved"] = str(write_image(save / f"{stem}.png", annotate(r.image, r.result)))
+        if args.json:
+            print(("[" if state["first"] else ",") + json.dumps(record, default=str), flush=True)
+            state["first"] = False
+        elif r.error is None:
+            print(line(r), flush=True)
+
+    plan = sources if sources is not None else args.sources
+    failed = 0
+    if out is not None or plan.images or plan.videos:
+        summary = run_batch(model, plan, out=out, formats=args.format, save_images=args.save_images, shard=args.shard,
+                            batch_size=args.batch_size, workers=args.workers, meta=meta, on_result=on_result, task=task,
+                            predict_options=getattr(args, "predict_options", None))
+        failed = summary.failed
+    if out is None:
+        code, more = after() if after is not None else (0, [])
+        if args.json:
+            for record in more:
+                print(("[" if state["first"] else ",") + json.dumps(record, default=str))
+                state["first"] = False
+            print("[]" if state["first"] else "]")
+        return 1 if failed or code else 0
+    if args.json:
+        _print_json(summary.to_dict())
+    else:
+        again = f", {summary.skipped} done before" if summary.skipped else ""
+        print(f"{summary.processed} item(s) done, {summary.failed} failed{again} in {summary.seconds:.1f} s "
+              f"({summary.images_per_second:.1f} images/s){f', shard {summary.shard}' if summary.shard else ''}")
+        if summary.failures:
+            print(f"{len(summary.failures)} failure(s) in {out}:")
+            for key, error in summary.failures[:20]:
+                print(f"  {key}: {error}")
+            if len(summary.failures) > 20:
+                print(f"  ... and {len(summary.failures) - 20} more (summary.json)")
+        print("files: " + ", ".join(v for k, v in summary.files.items() if k != "done"))
+    return 1 if summary.failures else 0
+
+
+def cmd_predict_detect(args: argparse.Namespace) -> int:
+    from vision.infer.sources import expand_sources
+
+    plan = expand_sources(args.sources, shard=args.shard)
+    if not plan.images and not plan.videos:
         raise InputError(f"vision predict detect: no image or video files found in {args.sources}")
     detector = _open_detector(args.model, conf=args.conf, iou=args.iou, weights=args.weights)
-    log.info("%r on %d image(s), %d video(s)", detector, len(files), len(videos))
-    save = Path(args.save) if args.save else None
-    records, failed, used = [], 0, set()
-    for path in files:
-        try:
-            image = read_image(path)
-        except VisionError as exc:  # an unreadable file is reported and the others still run
-            failed += 1
-            print(f"error: {exc}", file=sys.stderr)
-            records.append({"image": str(path), "error": f"{type(exc).__name__}: {exc}"})
-            continue
-        det = detector.predict(image)
-        record = {"image": str(path), **det.to_dict()}
-        if save is not None:
-            record["saved"] = str(write_image(save / f"{_unique_stem(path.stem, used)}.png", annotate(image, det)))
-        records.append(record)
-        if not args.json:
-            print(f"{path}: {_summary(det)}")
-    for path in videos:
-        try:
-            record = _predict_video(detector, path, save, used)
-        except VisionError as exc:
-            failed += 1
-            print(f"error: {exc}", file=sys.stderr)
-            records.append({"video": str(path), "error": f"{type(exc).__name__}: {exc}"})
-            continue
-        records.append(record)
-        if not args.json:
-            where = f" → {record['saved']}, {record['jsonl']}" if "saved" in record else ""
-            print(f"{path}: {record['frames']} frames, {record['boxes']} boxes "
-                  f"({record['frames_per_second']} frames/s){where}")
-    if args.json:
-        _print_json(records)
-    return 1 if failed else 0
+    log.info("%r on %d image(s), %d video(s)", detector, len(plan.images), len(plan.videos))
+    videos: list[Path] = []
+    if args.out is None and args.shard is None:  # a video is one item: an annotated video + frame lines (--save)
+        videos, plan.videos = plan.videos, []
+
+    def run_videos() -> tuple[int, list[dict[str, Any]]]:
+        code, records = 0, []
+        save = Path(args.save) if args.save else None
+        for path in videos:
+            try:
+                record = _predict_video(detector, path, save, set())
+            except VisionError as exc:
+                code = 1
+                print(f"error: {exc}", file=sys.stderr)
+                records.append({"video": str(path), "error": f"{type(exc).__name__}: {exc}"})
+                continue
+            records.append(record)
+            if not args.json:
+                where = f" → {record['saved']}, {record['jsonl']}" if "saved" in record else ""
+                print(f"{path}: {record['frames']} frames, {record['boxes']} boxes "
+                      f"({record['frames_per_second']} frames/s){where}")
+        return code, records
+
+    return run_predict(args, detector, task="detect", sources=plan, after=run_videos,
+                       meta={"model": args.model, "weights": args.weights, "conf": args.conf, "iou": args.iou},
+                       line=lambda r: f"{r.item.key}: {_summary(r.result)}",
+                       legacy=lambda r: {"image": r.item.key, "error": r.error} if r.error else
+                       {"image": r.item.key, **r.result.to_dict()})
 
 
 def add_predict_parser(pr: Any) -> None:
     """``vision predict detect`` under the ``predict`` sub-commands ``pr``."""
-    s = pr.add_parser("detect", help="boxes in images (files, folders, globs) and videos",
+    s = pr.add_parser("detect", help="boxes in images (files, folders, globs, .txt lists) and videos",
                       description="Detect objects with a registered detector (vision models list --task detect). "
-                                  "Images print their boxes; videos (" + " ".join(VIDEO_SUFFIXES) + ") are run frame "
-                                  "by frame and, with --save, written annotated with one JSON line per frame.")
-    s.add_argument("sources", nargs="+", metavar="SOURCE", help="image files, folders (recursive), globs, video files")
+                                  "Without --out, images print their boxes and videos (" + " ".join(VIDEO_SUFFIXES) +
+                                  ") run frame by frame (with --save: an annotated video + one JSON line per frame). "
+                                  "With --out DIR, every image and video frame is an item: results stream to "
+                                  "DIR/results.jsonl (and csv / coco / yolo), decoding runs in parallel with batched "
+                                  "inference, bad files are listed and skipped (exit 1), and rerunning the same "
+                                  "command after an interrupt resumes.")
+    s.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="image files, folders (recursive), globs, .txt files of paths, video files")
     s.add_argument("--model", required=True, metavar="NAME",
                    help="registered detector: yolov8n, faster-rcnn-lite0, rcnn, haar-face, hog-people, ...")
     s.add_argument("--weights", metavar="NAME|FILE",
                    help="weights manifest name or file (e.g. the best.safetensors of `vision train detect`)")
     _add_threshold_options(s, "default: the model's own")
-    s.add_argument("--save", metavar="DIR", help="write annotated PNGs (and videos + .jsonl per-frame results) here")
-    s.add_argument("--json", action="store_true", help="print one JSON list of results")
+    s.add_argument("--save", metavar="DIR", help="without --out: write annotated PNGs (and videos + .jsonl "
+                                                 "per-frame results) here")
+    s.add_argument("--json", action="store_true", help="print one JSON list of results (with --out: the summary)")
+    add_batch_options(s, batch_size=8, formats="csv, coco, yolo (comma list)")
     s.set_defaults(func=cmd_predict_detect)
 
 

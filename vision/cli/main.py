@@ -212,46 +212,31 @@ def cmd_ops(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------ predict / export
 def cmd_predict_classify(args: argparse.Namespace) -> int:
-    from vision.classic.pipeline import iter_image_files
+    from vision.cli.detect import run_predict
     from vision.infer import open_classifier
-    from vision.io import read_image, write_image
-    from vision.viz import annotate
+    from vision.infer.sources import expand_sources
 
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be ≥ 1; got {args.batch_size}")
-    files = list(iter_image_files(args.images))
-    if not files:
+    plan = expand_sources(args.images, shard=args.shard)
+    if not plan.images and not plan.videos:
         raise InputError(f"vision predict classify: no image files found in {args.images}")
     clf = open_classifier(args.model, backend=args.backend)
-    log.info("%r on %d image(s)", clf, len(files))
-    records, failed, used = [], 0, set()
-    for start in range(0, len(files), args.batch_size):
-        chunk, images = [], []
-        for path in files[start:start + args.batch_size]:
-            try:
-                images.append(read_image(path))
-                chunk.append(path)
-            except VisionError as exc:  # an unreadable file is reported and the others still run
-                failed += 1
-                print(f"error: {exc}", file=sys.stderr)
-                records.append({"image": str(path), "error": f"{type(exc).__name__}: {exc}"})
-        results = clf.predict_batch(images, top_k=args.topk, batch_size=args.batch_size) if images else []
-        for path, image, result in zip(chunk, images, results):
-            record = {"image": str(path), "class_ids": result.class_ids.tolist(),
-                      "scores": [round(float(v), 6) for v in result.scores], "labels": list(result.labels)}
-            if args.save:
-                stem = path.stem
-                while stem in used:
-                    stem += "_"
-                used.add(stem)
-                record["saved"] = str(write_image(Path(args.save) / f"{stem}.png", annotate(image, result)))
-            records.append(record)
-            if not args.json:
-                print(f"{path}: " + ", ".join(f"{label} {score:.3f}" for label, score in zip(record["labels"],
-                                                                                             record["scores"])))
-    if args.json:
-        _print_json(records)
-    return 1 if failed else 0
+    log.info("%r on %d image(s)", clf, len(plan.images))
+    args.predict_options = {"top_k": args.topk}
+
+    def record(r) -> dict:
+        if r.error:
+            return {"image": r.item.key, "error": r.error}
+        return {"image": r.item.key, "class_ids": r.result.class_ids.tolist(),
+                "scores": [round(float(v), 6) for v in r.result.scores], "labels": list(r.result.labels)}
+
+    def line(r) -> str:
+        return f"{r.item.key}: " + ", ".join(f"{label} {score:.3f}" for label, score in zip(r.result.labels,
+                                                                                           r.result.scores))
+
+    return run_predict(args, clf, task="classify", sources=plan, line=line, legacy=record,
+                       meta={"model": str(args.model), "backend": args.backend, "topk": args.topk})
 
 
 def cmd_export_onnx(args: argparse.Namespace) -> int:
@@ -318,7 +303,7 @@ def cmd_val(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
-    from vision.cli import detect
+    from vision.cli import app, detect, stream
 
     p = argparse.ArgumentParser(prog="vision", description="Offline-first computer vision: classic ops, training, "
                                 "detection, segmentation, generative and video models.")
@@ -376,17 +361,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="run a model on images").add_subparsers(dest="action", required=True,
                                                                                metavar="TASK")
-    s = pr.add_parser("classify", help="top-k classes of images (files, folders, globs)")
-    s.add_argument("images", nargs="+", metavar="IMAGES", help="image files, folders (searched recursively) or globs")
+    s = pr.add_parser("classify", help="top-k classes of images (files, folders, globs, .txt lists, videos)",
+                      description="Top-k classes of every image (and video frame). Without --out each prints its "
+                                  "classes; with --out DIR results stream to DIR/results.jsonl (or csv), bad files "
+                                  "are listed and skipped (exit 1), and rerunning the same command resumes.")
+    s.add_argument("images", nargs="+", metavar="SOURCE",
+                   help="image files, folders (searched recursively), globs, .txt files of paths, videos")
     s.add_argument("--model", default="efficientnet-lite0",
                    help="registered model name, trained-classifier folder (or its model.json), or .onnx file "
                         "(default efficientnet-lite0, ImageNet)")
     s.add_argument("--topk", type=int, default=5, help="classes per image (default 5)")
-    s.add_argument("--json", action="store_true", help="print one JSON list of results")
-    s.add_argument("--save", metavar="DIR", help="write annotated PNGs here")
+    s.add_argument("--json", action="store_true", help="print one JSON list of results (with --out: the summary)")
+    s.add_argument("--save", metavar="DIR", help="without --out: write annotated PNGs here")
     s.add_argument("--backend", choices=["torch", "onnx"], default="torch",
                    help="torch, or onnx (onnxruntime; a PyTorch model is exported first; default torch)")
-    s.add_argument("--batch-size", type=int, default=16, help="images per forward pass (default 16)")
+    detect.add_batch_options(s, batch_size=16, formats="csv")
     s.set_defaults(func=cmd_predict_classify)
     detect.add_predict_parser(pr)
 
@@ -446,11 +435,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_val, parser=s)
     detect.add_val_options(s)
     detect.add_compare_parser(sub)
+    stream.add_stream_parser(sub)
 
     m = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True, metavar="ACTION")
     s = m.add_parser("list", help="registered models")
     s.add_argument("--task")
     s.set_defaults(func=cmd_models_list)
+    app.add_app_parser(sub)
     return p
 
 

@@ -3,7 +3,8 @@
 :class:`VideoSource` wraps ``cv2.VideoCapture``: iterate it for :class:`Frame` objects, or call
 :meth:`VideoSource.read`. With ``latest=True`` a background thread keeps grabbing and only the newest frame
 is kept (a one-slot buffer), so a slow consumer always sees the current picture instead of a growing
-backlog. :class:`VideoSink` wraps ``cv2.VideoWriter`` and publishes the file atomically when closed.
+backlog; ``realtime=True`` makes a file behave like a camera (frames arrive at the file's frame rate).
+:class:`VideoSink` wraps ``cv2.VideoWriter`` and publishes the file atomically when closed.
 
 OpenCV's BGR order stays inside this module. ``cv2`` is imported on first use, so ``import vision.io``
 stays cheap.
@@ -74,11 +75,14 @@ class Frame:
             of dropped frames are skipped, so gaps show what was dropped.
         timestamp: seconds. For files, the frame's presentation time (``CAP_PROP_POS_MSEC``); for cameras
             and streams, monotonic wall-clock time since the source was opened.
+        captured: ``time.monotonic()`` when the frame was grabbed from the capture (with ``realtime=True``:
+            when it was released at the file's frame rate); latency = now − captured. 0.0 when unknown.
     """
 
     image: np.ndarray
     index: int
     timestamp: float
+    captured: float = 0.0
 
 
 def _describe_source(source: Any) -> tuple[str, Any, str]:
@@ -122,7 +126,9 @@ class VideoSource:
         latest: keep only the newest frame: a daemon thread grabs continuously into a one-slot buffer and
             :meth:`read` returns the newest frame not yet read (waiting for one if needed). Frames
             replaced before being read are counted in :attr:`dropped`. Meant for live sources; on a file
-            the thread decodes as fast as it can.
+            the thread decodes as fast as it can (unless ``realtime=True``).
+        realtime: with ``latest=True`` on a file, release frames at the file's frame rate (its ``fps``, else
+            30), as a camera would deliver them, so a slow consumer skips frames instead of lagging behind.
         size: ``(width, height)`` of the frames returned; other sizes are resized (area interpolation
             when shrinking, bilinear when enlarging). For cameras it is also requested from the driver.
         reconnect: for cameras and streams, how many times to reopen the source after reads fail
@@ -148,9 +154,15 @@ class VideoSource:
         latest: bool = False,
         size: tuple[int, int] | None = None,
         reconnect: int = 0,
+        realtime: bool = False,
     ) -> None:
         if not isinstance(latest, bool):
             raise InputError(f"VideoSource: latest must be True or False, got {latest!r}")
+        if not isinstance(realtime, bool):
+            raise InputError(f"VideoSource: realtime must be True or False, got {realtime!r}")
+        if realtime and not latest:
+            raise InputError("VideoSource: realtime=True needs latest=True (frames released at the file's rate "
+                             "go to the newest-frame buffer)")
         if isinstance(reconnect, bool) or not isinstance(reconnect, (int, np.integer)) or reconnect < 0:
             raise InputError(f"VideoSource: reconnect must be an integer ≥ 0, got {reconnect!r}")
         self._size = _check_size(size, "VideoSource")
@@ -161,7 +173,7 @@ class VideoSource:
         self._cond = threading.Condition()
         self._io_lock = threading.Lock()  # serialises read() and release() without a grabber thread
         self._stop = threading.Event()
-        self._slot: tuple[np.ndarray, int, float] | None = None
+        self._slot: tuple[np.ndarray, int, float, float] | None = None
         self._dropped = 0
         self._ended = False
         self._error: BaseException | None = None
@@ -170,6 +182,7 @@ class VideoSource:
         self._t0 = time.monotonic()
         self._cap = self._open_first()
         self._t0 = time.monotonic()
+        self._realtime = realtime and not self.is_live
         if latest:
             self._thread = threading.Thread(
                 target=self._grab_loop, name=f"VideoSource-grabber[{self.name}]", daemon=True
@@ -276,12 +289,13 @@ class VideoSource:
 
     # ------------------------------------------------------------------ grabbing
 
-    def _grab(self) -> tuple[np.ndarray, int, float] | None:
+    def _grab(self) -> tuple[np.ndarray, int, float, float] | None:
         """Read one raw BGR frame (reconnecting live sources); None at the end of a file."""
         cv2 = _cv2()
         while True:
             ok, bgr = self._cap.read()
             if ok and bgr is not None:
+                captured = time.monotonic()
                 if self.is_live:
                     stamp = time.monotonic() - self._t0
                 else:
@@ -289,7 +303,7 @@ class VideoSource:
                 self._failures = 0
                 index = self._next_index
                 self._next_index += 1
-                return bgr, index, stamp
+                return bgr, index, stamp, captured
             if not self.is_live or self._stop.is_set():
                 return None
             if self._failures >= self._reconnect:
@@ -310,9 +324,15 @@ class VideoSource:
 
     def _grab_loop(self) -> None:
         """Body of the ``latest=True`` thread: keep the newest frame in the one-slot buffer."""
+        period = 1.0 / (self.fps or 30.0) if self._realtime else 0.0
+        start = time.monotonic()
         try:
             while not self._stop.is_set():
                 got = self._grab()
+                if got is not None and period:  # realtime file: the frame "arrives" at its due time
+                    if self._stop.wait(max(0.0, start + got[1] * period - time.monotonic())):
+                        break
+                    got = (got[0], got[1], got[2], time.monotonic())
                 with self._cond:
                     if got is None:
                         break
@@ -329,9 +349,9 @@ class VideoSource:
                 self._cond.notify_all()
             self._cap.release()
 
-    def _to_frame(self, raw: tuple[np.ndarray, int, float]) -> Frame:
+    def _to_frame(self, raw: tuple[np.ndarray, int, float, float]) -> Frame:
         cv2 = _cv2()
-        bgr, index, stamp = raw
+        bgr, index, stamp, captured = raw
         if self._size is not None and (bgr.shape[1], bgr.shape[0]) != self._size:
             shrink = self._size[0] * self._size[1] < bgr.shape[0] * bgr.shape[1]
             bgr = cv2.resize(bgr, self._size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
@@ -341,7 +361,7 @@ class VideoSource:
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGRA2RGB)
         else:
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        return Frame(image=np.ascontiguousarray(rgb), index=index, timestamp=stamp)
+        return Frame(image=np.ascontiguousarray(rgb), index=index, timestamp=stamp, captured=captured)
 
     # ------------------------------------------------------------------ public API
 
@@ -401,7 +421,7 @@ class VideoSource:
     def __repr__(self) -> str:
         return (
             f"VideoSource({self.name!r}, live={self.is_live}, size={self.width}×{self.height}, fps={self.fps}, "
-            f"latest={self._thread is not None})"
+            f"latest={self._thread is not None}, realtime={self._realtime})"
         )
 
 

@@ -272,6 +272,9 @@ class HogPeopleDetector(_OpenCVDetector):
     def _detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import cv2
 
+        win_w, win_h = self._hog.winSize
+        if image.shape[0] < win_h or image.shape[1] < win_w:  # OpenCV segfaults on images smaller than its window
+            return np.zeros((0, 4)), np.zeros(0)
         boxes, weights = self._hog.detectMultiScale(
             cv2.cvtColor(image, cv2.COLOR_RGB2BGR), hitThreshold=self.hit_threshold,
             winStride=(self.win_stride, self.win_stride), padding=(16, 16), scale=self.scale,

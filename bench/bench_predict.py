@@ -1,0 +1,316 @@
+"""Batch detection throughput: ``vision predict detect`` against ``yolo predict`` and ultralytics' Python API.
+
+Inputs: ``--n`` real-size JPEGs (1920×1080 and 1080×1920, quality 90) made from the offline photos (scikit-image,
+scikit-learn, matplotlib, ultralytics' bus / zidane): seeded crops, flips and resizes, written to a temporary folder.
+Weights: the shipped ``yolov8n-scenes`` through ``vision``; the peers get the very same network exported to an
+ultralytics ``.pt`` (fp16, as ultralytics saves) in the temporary folder. Same ``imgsz``, ``conf`` and ``iou``.
+
+Contenders, alternated within each round (``--rounds``):
+
+* ``vision CLI`` — ``python -m vision predict detect DIR --model yolov8n --out OUT`` (subprocess; JSON lines written);
+* ``yolo CLI`` — ``yolo predict model=X.pt source=DIR imgsz=… save=False`` (subprocess, ``YOLO_OFFLINE=1``);
+  both CLIs are timed on the folder and on a one-image folder, and the images/s is
+  ``(n − 1) / (t_n − t_1)``, i.e. without the start-up (imports, model load) that both pay once;
+* ``vision API`` — :func:`vision.infer.run_batch` in this process (results to an output folder);
+* ``ultralytics API`` — ``YOLO(X.pt).predict(DIR, stream=True)`` in this process, iterated;
+* ``model floor`` — the network alone on pre-decoded, pre-letterboxed tensors in batches of ``--batch-size``,
+  plus ultralytics' NMS: what is left when decoding and resizing cost nothing.
+
+Boxes: ``vision API`` against ``ultralytics API`` per image, matched greedily by class with IoU ≥ 0.99.
+Memory: peak RSS (``wait4``) of ``vision predict detect`` on ``--mem-n`` images against ``--n`` images (the same
+files hard-linked under more names).
+
+Writes bench/results/predict.json and predict.md.
+
+    python bench/bench_predict.py [--n 100] [--rounds 2] [--batch-size 8] [--workers 2] [--mem-n 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results"
+REPO = Path(__file__).resolve().parent.parent
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "bus", "zidane", "china", "flower", "grace_hopper")
+
+
+def make_images(folder: Path, n: int, seed: int = 0) -> list[Path]:
+    """``n`` real-size JPEGs from the offline photos: seeded crops (≥ 60 % of the photo), flips, 1080p sizes."""
+    import cv2
+
+    from vision.data import load_sample, sample_names
+    from vision.io import write_image
+
+    names = [p for p in PHOTOS if p in sample_names()]
+    photos = [load_sample(p) for p in names]
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(n):
+        img = photos[i % len(photos)]
+        h, w = img.shape[:2]
+        ch, cw = int(h * rng.uniform(0.6, 1.0)), int(w * rng.uniform(0.6, 1.0))
+        y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        crop = img[y:y + ch, x:x + cw]
+        if rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        size = (1080, 1920) if i % 4 == 3 else (1920, 1080)  # (width, height): every 4th portrait
+        big = cv2.resize(np.ascontiguousarray(crop), size, interpolation=cv2.INTER_CUBIC)
+        name = f"{names[i % len(names)]}_{i:04d}.jpg"  # one flat folder: `yolo predict` does not recurse
+        paths.append(write_image(folder / name, big, quality=90))
+    return paths
+
+
+def export_pt(detector, path: Path) -> Path:
+    """The detector's network as an ultralytics checkpoint (what ``yolo predict model=…`` loads)."""
+    import copy
+    import datetime
+
+    import torch
+    import ultralytics
+
+    model = copy.deepcopy(detector.model).half()
+    model.args = {"imgsz": detector.imgsz, "task": "detect"}
+    torch.save({"model": model, "train_args": {"imgsz": detector.imgsz, "task": "detect"},
+                "date": datetime.datetime.now().isoformat(), "version": ultralytics.__version__}, path)
+    return path
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    cfg = tmp / "ultralytics_cfg"
+    font = cfg / "Ultralytics"
+    font.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    if not (font / "Arial.ttf").exists():
+        shutil.copy(ttf, font / "Arial.ttf")
+    return {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+            "YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "0", "YOLO_CONFIG_DIR": str(cfg), "YOLO_VERBOSE": "False",
+            "VISION_OFFLINE": "1"}
+
+
+def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one subprocess; raises on a non-zero exit."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:6])}… exited {proc.returncode}: {err[-2000:]}")
+    return seconds, int(usage.ru_maxrss)
+
+
+def vision_cli(src: Path, out: Path, args) -> list[str]:
+    return [sys.executable, "-m", "vision", "predict", "detect", str(src), "--model", "yolov8n", "--out", str(out),
+            "--batch-size", str(args.batch_size), "--workers", str(args.workers)]
+
+
+def yolo_cli(src: Path, pt: Path, imgsz: int) -> list[str]:
+    exe = shutil.which("yolo") or "yolo"
+    return [exe, "predict", f"model={pt}", f"source={src}", f"imgsz={imgsz}", "save=False", "verbose=False",
+            "conf=0.25", "iou=0.7"]
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+def match(ours: dict[str, tuple[np.ndarray, np.ndarray]], theirs: dict[str, tuple[np.ndarray, np.ndarray]],
+          thr: float = 0.99) -> dict[str, float]:
+    """Greedy per-class matching at IoU ≥ thr: matched boxes over the larger box count, per image summed."""
+    matched = total = 0
+    worst = 1.0
+    for key, (boxes_a, cls_a) in ours.items():
+        boxes_b, cls_b = theirs[key]
+        total += max(len(boxes_a), len(boxes_b))
+        if not len(boxes_a) or not len(boxes_b):
+            continue
+        iou = _iou(boxes_a, boxes_b) * (cls_a[:, None] == cls_b[None, :])
+        used = set()
+        for i in np.argsort(-iou.max(axis=1)):
+            j = int(np.argmax([iou[i, k] if k not in used else -1 for k in range(len(boxes_b))]))
+            if iou[i, j] >= thr:
+                used.add(j)
+                matched += 1
+                worst = min(worst, float(iou[i, j]))
+    return {"boxes": total, "matched": matched, "fraction": matched / total if total else 1.0,
+            "worst_matched_iou": worst}
+
+
+def model_floor(detector, paths: list[Path], batch: int) -> float:
+    """Images/s of the network + NMS alone on pre-decoded, pre-letterboxed tensors (same batch size)."""
+    import cv2
+    import torch
+    from ultralytics.data.augment import LetterBox
+    from ultralytics.utils.nms import non_max_suppression
+
+    box = LetterBox((detector.imgsz, detector.imgsz), auto=False)
+    tensors = []
+    for p in paths:
+        im = box(image=cv2.imread(str(p)))
+        tensors.append(torch.from_numpy(np.ascontiguousarray(im[..., ::-1].transpose(2, 0, 1))).float() / 255)
+    batches = [torch.stack(tensors[i:i + batch]) for i in range(0, len(tensors), batch)]
+    net = detector._predictor.model  # what the predictor runs (fused)
+    with torch.inference_mode():
+        non_max_suppression(net(batches[0]), 0.25, 0.7)
+        t = time.perf_counter()
+        for x in batches:
+            non_max_suppression(net(x), 0.25, 0.7, max_det=300)
+        return len(paths) / (time.perf_counter() - t)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100, help="JPEGs in the folder (default 100)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds; the median is reported")
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--mem-n", type=int, default=1000, help="images of the memory run (0 skips it)")
+    ap.add_argument("--note", default="", help="a note on the machine (load) for the results")
+    args = ap.parse_args(argv)
+
+    import torch
+
+    from vision.infer.batch import run_batch
+    from vision.models import create_model
+    from vision.models.detection.yolo import ultralytics_offline
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_predict_"))
+    try:
+        src, one = tmp / "src", tmp / "one"
+        paths = make_images(src, args.n)
+        one.mkdir()
+        shutil.copy(paths[0], one / paths[0].name)
+        det = create_model("yolov8n")
+        ultralytics_offline()
+        from ultralytics import YOLO
+
+        pt = export_pt(det, tmp / "yolov8n-scenes.pt")
+        env = _env(tmp)
+        times: dict[str, list[float]] = {k: [] for k in ("vision CLI", "yolo CLI", "vision CLI (with start-up)",
+                                                         "yolo CLI (with start-up)", "vision API", "ultralytics API",
+                                                         "model floor")}
+        ours: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        theirs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        yolo = YOLO(str(pt), task="detect")
+        list(yolo.predict(source=str(one), stream=True, imgsz=det.imgsz, conf=0.25, iou=0.7, verbose=False))
+        print(f"{args.n} JPEGs in {src}; imgsz {det.imgsz}; torch threads {torch.get_num_threads()}; "
+              f"{os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}", flush=True)
+        for r in range(args.rounds):
+            order = [0, 1, 2, 3] if r % 2 == 0 else [3, 2, 1, 0]
+            for k in order:
+                if k == 0:
+                    t_n, _ = _timed(vision_cli(src, tmp / f"cli_{r}", args), env)
+                    t_1, _ = _timed(vision_cli(one, tmp / f"cli1_{r}", args), env)
+                    times["vision CLI"].append((args.n - 1) / (t_n - t_1))
+                    times["vision CLI (with start-up)"].append(args.n / t_n)
+                elif k == 1:
+                    t_n, _ = _timed(yolo_cli(src, pt, det.imgsz), env)
+                    t_1, _ = _timed(yolo_cli(one, pt, det.imgsz), env)
+                    times["yolo CLI"].append((args.n - 1) / (t_n - t_1))
+                    times["yolo CLI (with start-up)"].append(args.n / t_n)
+                elif k == 2:
+                    got = {}
+                    t = time.perf_counter()
+                    run_batch(det, [src], out=tmp / f"api_{r}", batch_size=args.batch_size, workers=args.workers,
+                              on_result=lambda x: got.__setitem__(str(x.item.path), (x.result.xyxy,
+                                                                                      x.result.class_ids)))
+                    times["vision API"].append(args.n / (time.perf_counter() - t))
+                    ours = got
+                else:
+                    got = {}
+                    t = time.perf_counter()
+                    for res in yolo.predict(source=str(src), stream=True, imgsz=det.imgsz, conf=0.25, iou=0.7,
+                                            verbose=False):
+                        got[str(Path(res.path))] = (res.boxes.xyxy.cpu().numpy(),
+                                                    res.boxes.cls.cpu().numpy().astype(np.int64))
+                    times["ultralytics API"].append(args.n / (time.perf_counter() - t))
+                    theirs = got
+            times["model floor"].append(model_floor(det, paths, args.batch_size))
+            print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]:.1f}" for n, v in times.items() if len(v) > r),
+                  flush=True)
+        ips = {k: statistics.median(v) for k, v in times.items()}
+        same = match({str(Path(k).resolve()): v for k, v in ours.items()},
+                     {str(Path(k).resolve()): v for k, v in theirs.items()})
+        memory = None
+        if args.mem_n:
+            big = tmp / "big"
+            for i in range(args.mem_n):
+                target = big / f"{i // 100:03d}" / f"img_{i:05d}.jpg"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(paths[i % len(paths)], target)
+            _, rss_1 = _timed(vision_cli(one, tmp / "mem_1", args), env)
+            _, rss_n = _timed(vision_cli(src, tmp / "mem_n", args), env)
+            _, rss_big = _timed(vision_cli(big, tmp / "mem_big", args), env)
+            memory = {"peak_rss_mib_one_image": round(rss_1 / 1024, 1), "images_small": args.n,
+                      "images_big": args.mem_n, "peak_rss_mib_small": round(rss_n / 1024, 1),
+                      "peak_rss_mib_big": round(rss_big / 1024, 1), "ratio": round(rss_big / rss_n, 3)}
+        result = {
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
+                        "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+                        "load_average_at_end": round(os.getloadavg()[0], 2), "note": args.note},
+            "settings": {"n": args.n, "rounds": args.rounds, "batch_size": args.batch_size, "workers": args.workers,
+                         "imgsz": det.imgsz, "image_sizes": "1920×1080 / 1080×1920 JPEG q90"},
+            "images_per_second": {k: round(v, 2) for k, v in ips.items()},
+            "all_rounds": {k: [round(x, 2) for x in v] for k, v in times.items()},
+            "ratios": {
+                "vision CLI / yolo CLI (goal ≥ 1.5)": round(ips["vision CLI"] / ips["yolo CLI"], 3),
+                "vision CLI / yolo CLI, start-up included": round(ips["vision CLI (with start-up)"] /
+                                                                  ips["yolo CLI (with start-up)"], 3),
+                "vision API / ultralytics API stream=True (goal ≥ 1.2)": round(ips["vision API"] /
+                                                                                 ips["ultralytics API"], 3),
+                "vision API / model floor (goal ≥ 0.9)": round(ips["vision API"] / ips["model floor"], 3),
+                "vision CLI / model floor": round(ips["vision CLI"] / ips["model floor"], 3),
+            },
+            "same_boxes_iou_0.99": same,
+            "memory": memory,
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "predict.json").write_text(json.dumps(result, indent=2))
+    lines = ["# Batch detection throughput (`python bench/bench_predict.py`)", "",
+             f"{args.n} JPEGs (1920×1080 / 1080×1920), shipped `yolov8n-scenes` at imgsz "
+             f"{result['settings']['imgsz']}, "
+             f"batch {args.batch_size}, {args.workers} decode workers, {args.rounds} alternating rounds (median). "
+             f"Machine: {os.cpu_count()} CPUs, load average {result['machine']['load_average_at_end']} at the end. "
+             f"{args.note}", "",
+             "| contender | images/s |", "|---|---:|"]
+    lines += [f"| {k} | {v:.1f} |" for k, v in ips.items()]
+    lines += ["", "| ratio | value |", "|---|---:|"]
+    lines += [f"| {k} | {v:.2f} |" for k, v in result["ratios"].items()]
+    lines += ["", f"Same boxes (vision API vs ultralytics API, class-matched, IoU ≥ 0.99): {same['matched']} of "
+                  f"{same['boxes']} ({same['fraction']:.1%}); worst matched IoU {same['worst_matched_iou']:.4f}."]
+    if memory:
+        lines += ["", f"Peak RSS of `vision predict detect --out`: {memory['peak_rss_mib_small']} MiB on "
+                      f"{memory['images_small']} images, {memory['peak_rss_mib_big']} MiB on {memory['images_big']} "
+                      f"(ratio {memory['ratio']:.2f}; goal ≤ 1.2); {memory['peak_rss_mib_one_image']} MiB on one "
+                      "image (the start-up: imports and model)."]
+    (RESULTS / "predict.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""The batch engine (vision.infer.batch / sources / sinks) with real detectors, real files and real videos.
+
+haar-face (OpenCV, ``predict`` only) carries most tests because it is fast; the shipped YOLO (ultralytics,
+``predict_batch``) runs where batching matters. The SIGKILL-and-resume test of the real command is in
+tests/cli/test_cli_predict_batch.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from vision.data import load_sample
+from vision.errors import InputError, SourceNotFoundError
+from vision.infer.batch import run_batch
+from vision.infer.sinks import parse_formats, read_jsonl
+from vision.infer.sources import expand_sources, parse_shard
+from vision.io import VideoSink, VideoSource, read_image, write_image
+from vision.models import create_model
+
+ASTRONAUT_FACE = [177.0, 67.0, 270.0, 160.0]
+
+
+@functools.cache
+def haar():
+    return create_model("haar-face")
+
+
+def _photos() -> list[np.ndarray]:
+    out = []
+    for name in ("astronaut", "coffee", "chelsea", "rocket"):
+        img = load_sample(name)
+        for k in range(10):  # crops and flips of real photos: 40 distinct images
+            h, w = img.shape[:2]
+            crop = img[k * 4:h - k * 3, k * 5:w - k * 2]
+            crop = crop if k == 0 else crop[::2, ::2]  # small, so the tests stay quick
+            out.append(crop[:, ::-1] if k % 2 else crop)
+    return out
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """40 good images (PNG and JPEG, nested) and 4 bad ones (~9 %): corrupt, zero-byte, text as .jpg, truncated."""
+    root = tmp_path_factory.mktemp("photos")
+    for i, img in enumerate(_photos()):
+        write_image(root / f"d{i % 3}" / f"img{i:03d}.{'jpg' if i % 2 else 'png'}", img)
+    good = (root / "d0" / "img003.jpg").read_bytes()
+    (root / "d1" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (root / "d1" / "zero.jpg").write_bytes(b"")
+    (root / "d2" / "notes.jpg").write_text("this is a text file, not a photo\n")
+    (root / "d2" / "truncated.jpg").write_bytes(good[: len(good) // 2])
+    return root
+
+
+BAD = {"d1/corrupt.png", "d1/zero.jpg", "d2/notes.jpg", "d2/truncated.jpg"}
+
+
+def _lines(path):
+    return list(read_jsonl(path))
+
+
+# ------------------------------------------------------------------------------------------------ sources
+def test_sources_expand_sorted_and_shards_partition_exactly(folder, tmp_path):
+    plan = expand_sources([folder])
+    rels = [i.rel for i in plan.images]
+    assert len(rels) == 44 and rels == sorted(rels, key=lambda r: r.split("/"))
+    shards = [[i.key for i in expand_sources([folder], shard=f"{k}/3").images] for k in (1, 2, 3)]
+    assert sorted(k for s in shards for k in s) == sorted(i.key for i in plan.images)  # every item once
+    assert all(len(s) in (14, 15) for s in shards) and not set(shards[0]) & set(shards[1])
+    assert parse_shard("2/3") == (2, 3)
+    for bad in ("0/3", "4/3", "a/b", "3", "1/0"):
+        with pytest.raises(InputError, match="expected K/N"):
+            parse_shard(bad)
+    with pytest.raises(SourceNotFoundError, match="image source not found"):
+        expand_sources([tmp_path / "nope"])
+    with pytest.raises(SourceNotFoundError, match="no image or video files match"):
+        expand_sources([str(tmp_path / "*.jpg")])
+    glob_plan = expand_sources([str(folder / "d0" / "*.jpg"), str(folder / "d0" / "img003.jpg")])
+    assert [i.rel for i in glob_plan.images] == ["img003.jpg", "img009.jpg", "img015.jpg", "img021.jpg",
+                                                   "img027.jpg", "img033.jpg", "img039.jpg"]  # listed once
+
+
+def test_text_file_of_paths(folder, tmp_path):
+    lst = tmp_path / "lists" / "todo.txt"
+    lst.parent.mkdir()
+    lst.write_text(f"# two images\n{folder / 'd0' / 'img000.png'}\n\n../missing_is_reported.png\n"
+                   f"{folder / 'd1' / 'img001.jpg'}\n")
+    with pytest.raises(SourceNotFoundError, match="missing_is_reported.png"):
+        expand_sources([lst])
+    (tmp_path / "missing_is_reported.png").write_bytes((folder / "d0" / "img000.png").read_bytes())
+    out = tmp_path / "out"
+    summary = run_batch(haar(), [lst], out=out)  # a relative line resolves from the list's own folder
+    assert summary.processed == 3 and summary.failed == 0
+    records = _lines(out / "results.jsonl")  # in the list's order, named relative to the common folder
+    assert [r["rel"] for r in records] == ["photos0/d0/img000.png", "test_text_file_of_paths0/missing_is_reported.png",
+                                           "photos0/d1/img001.jpg"]
+    assert records[1]["path"] == str(lst.parent / "../missing_is_reported.png")
+    lst.write_text("# nothing\n")
+    with pytest.raises(InputError, match="empty"):
+        expand_sources([lst])
+
+
+# ------------------------------------------------------------------------------------------------ bad files
+def test_bad_files_are_listed_with_reasons_and_the_rest_is_processed(folder, tmp_path):
+    out = tmp_path / "out"
+    seen = []
+    summary = run_batch(haar(), [folder], out=out, batch_size=4, workers=2, meta={"model": "haar-face"},
+                        on_result=lambda r: seen.append(r.item.rel))
+    assert summary.processed == 40 and summary.failed == 4 and not summary.ok
+    assert seen == [i.rel for i in expand_sources([folder]).images]  # in source order
+    reasons = {json.loads(line)["item"].split("photos")[-1][2:]: json.loads(line)["error"]
+               for line in (out / "done.jsonl").read_text().splitlines() if json.loads(line)["error"]}
+    assert set(reasons) == BAD
+    assert reasons["d1/zero.jpg"].startswith("ImageDecodeError") and "empty (0 bytes)" in reasons["d1/zero.jpg"]
+    assert "not an image" in reasons["d2/notes.jpg"]
+    assert reasons["d2/truncated.jpg"].startswith("ImageDecodeError")
+    assert reasons["d1/corrupt.png"].startswith("ImageDecodeError")
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved["processed"] == 40 and saved["failed"] == 4 and len(saved["failures"]) == 4
+    records = _lines(out / "results.jsonl")
+    assert len(records) == 44 and sum("error" in r for r in records) == 4
+    face = next(r for r in records if r["rel"] == "d0/img000.png")  # the uncropped astronaut
+    assert face["xyxy"] == [ASTRONAUT_FACE] and face["labels"] == ["face"]
+    # the library on the same file gives the same boxes
+    for r in records[:6]:
+        if "error" not in r:
+            np.testing.assert_allclose(np.reshape(r["xyxy"], (-1, 4)), haar().predict(read_image(r["path"])).xyxy,
+                                       atol=0.01)
+
+
+def test_oversized_images_fail_with_their_reason(folder, tmp_path):
+    summary = run_batch(haar(), [folder / "d0"], out=tmp_path / "out", max_pixels=200_000)
+    reasons = dict(summary.failures)
+    assert summary.processed >= 1 and reasons  # the 512×512 astronauts are too big, small crops pass
+    assert all(e.startswith("ImageTooLargeError") for e in reasons.values())
+
+
+# ------------------------------------------------------------------------------------------------ writers
+def test_every_writer_reads_back(folder, tmp_path):
+    from pycocotools.coco import COCO
+
+    from vision.data.formats import read_coco
+
+    out = tmp_path / "out"
+    summary = run_batch(haar(), [folder / "d0", folder / "d1"], out=out, formats="csv,coco,yolo",
+                        save_images=True, meta={"model": "haar-face"})
+    assert summary.processed == 27 and summary.failed == 2
+    records = [r for r in _lines(out / "results.jsonl") if "error" not in r]
+    by_rel = {r["rel"]: r for r in records}
+    # CSV: a row per box, one row for an image without any, error rows for the bad files
+    with open(out / "results.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["item"] for r in rows} == {r["item"] for r in _lines(out / "results.jsonl")}
+    boxes = [r for r in rows if r["x1"]]
+    assert len(boxes) == sum(len(r["xyxy"]) for r in records) > 0
+    for row in boxes:
+        rec = next(r for r in records if r["item"] == row["item"])
+        assert [float(row[k]) for k in ("x1", "y1", "x2", "y2")] in rec["xyxy"] and row["label"] == "face"
+    assert sum(bool(r["error"]) for r in rows) == 2
+    # COCO: read by vision's reader (files exist, boxes inside the images) and by pycocotools
+    ds = read_coco(out / "results.coco.json", images_dir=folder)
+    assert ds.classes == ["face"] and len(ds.images) == 27
+    for rec in ds.images:
+        want = by_rel[rec.file_name]["xyxy"]
+        np.testing.assert_allclose([o.bbox for o in rec.objects] or np.zeros((0, 4)), np.reshape(want, (-1, 4)),
+                                   atol=0.02)
+    coco = COCO(str(out / "results.coco.json"))
+    assert len(coco.getAnnIds()) == len(boxes) and all("score" in a for a in coco.anns.values())
+    # YOLO txt: one file per image (empty without boxes), normalised centre / size
+    assert (out / "labels" / "classes.txt").read_text() == "face\n"
+    for rel, r in by_rel.items():
+        txt = (out / "labels" / rel).with_suffix(".txt").read_text().split()
+        got = np.asarray(txt, float).reshape(-1, 5)
+        h, w = r["image_shape"]
+        xyxy = np.reshape(r["xyxy"], (-1, 4))
+        want = np.c_[np.zeros(len(xyxy)), (xyxy[:, 0] + xyxy[:, 2]) / 2 / w, (xyxy[:, 1] + xyxy[:, 3]) / 2 / h,
+                     (xyxy[:, 2] - xyxy[:, 0]) / w, (xyxy[:, 3] - xyxy[:, 1]) / h]
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    # annotated images: same size as the source, boxes drawn where there are boxes
+    drawn = read_image(out / "images" / "d0" / "img000.png")
+    plain = read_image(folder / "d0" / "img000.png")
+    assert drawn.shape == plain.shape and np.abs(drawn.astype(int) - plain).sum() > 0
+    assert sorted(p.suffix for p in (out / "images").rglob("*.*")) == sorted(
+        (".jpg" if rel.endswith(".jpg") else ".png") for rel in by_rel)
+    assert not list(out.rglob(".*.tmp"))  # no temporary file left
+
+
+def test_format_and_option_errors(folder, tmp_path):
+    with pytest.raises(InputError, match="expected a comma list of jsonl, csv, coco, yolo; got xml"):
+        parse_formats("csv,xml")
+    assert parse_formats("yolo,csv") == ("jsonl", "csv", "yolo")
+    clf_like = type("Clf", (), {"task": "classify", "predict": lambda self, im: None})()
+    with pytest.raises(InputError, match="only for detect"):
+        run_batch(clf_like, [folder], out=tmp_path / "o", formats="coco")
+    with pytest.raises(InputError, match="expected --out DIR"):
+        run_batch(haar(), [folder], formats="csv")
+    with pytest.raises(InputError, match="--batch-size must be ≥ 1; got 0"):
+        run_batch(haar(), [folder], batch_size=0)
+    with pytest.raises(InputError, match="--workers must be ≥ 1"):
+        run_batch(haar(), [folder], workers=0)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("not ours")
+    with pytest.raises(InputError, match="not empty and holds no run.json"):
+        run_batch(haar(), [folder / "d0"], out=other)
+    assert sorted(p.name for p in other.iterdir()) == ["keep.txt"]
+
+
+# ------------------------------------------------------------------------------------------------ resume
+def test_resume_repairs_torn_and_unfinished_lines_without_duplicates(folder, tmp_path):
+    out = tmp_path / "out"
+    src = [folder / "d0"]
+    full = run_batch(haar(), src, out=out, formats="csv", meta={"model": "haar-face"})
+    assert full.processed == 14
+    want_jsonl = (out / "results.jsonl").read_text()
+    want_csv = (out / "results.csv").read_text()
+    # simulate a kill: the last 4 items are not in the done-list, the JSONL holds one of them plus a torn line,
+    # the CSV a torn row
+    done = (out / "done.jsonl").read_text().splitlines(keepends=True)
+    (out / "done.jsonl").write_text("".join(done[:10]) + done[10][:7])
+    lines = want_jsonl.splitlines(keepends=True)
+    (out / "results.jsonl").write_text("".join(lines[:11]) + lines[11][:20])
+    rows = want_csv.splitlines(keepends=True)
+    (out / "results.csv").write_text("".join(rows[:-1]) + rows[-1][:5])
+    stale = out / "images" / ".img000.png.0123456789ab.tmp"  # what a kill during an atomic write leaves
+    stale.parent.mkdir()
+    stale.write_bytes(b"half an image")
+    again = run_batch(haar(), src, out=out, formats="csv", meta={"model": "haar-face"})
+    assert not stale.exists()
+    assert again.skipped == 10 and again.processed == 4 and again.ok
+    assert (out / "results.jsonl").read_text() == want_jsonl
+    assert sorted((out / "results.csv").read_text().splitlines()) == sorted(want_csv.splitlines())
+    keys = [json.loads(x)["item"] for x in (out / "done.jsonl").read_text().splitlines()]
+    assert sorted(keys) == sorted(json.loads(x)["item"] for x in want_jsonl.splitlines()) and len(set(keys)) == 14
+    # a finished run reruns as a no-op; other settings are refused
+    assert run_batch(haar(), src, out=out, formats="csv", meta={"model": "haar-face"}).skipped == 14
+    with pytest.raises(InputError, match="holds a run with other settings.*model"):
+        run_batch(haar(), src, out=out, formats="csv", meta={"model": "hog-people"})
+
+
+def test_shards_write_disjoint_outputs_covering_the_folder(folder, tmp_path):
+    items = []
+    for k in (1, 2, 3):
+        s = run_batch(haar(), [folder], out=tmp_path / f"s{k}", shard=(k, 3))
+        assert s.shard == f"{k}/3"
+        items += [r["item"] for r in _lines(tmp_path / f"s{k}" / "results.jsonl")]
+    assert len(items) == len(set(items)) == 44
+
+
+# ------------------------------------------------------------------------------------------------ videos, batching
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("video") / "pan.avi"
+    photo = load_sample("astronaut")
+    with VideoSink(path, fps=5.0) as sink:
+        for k in range(7):
+            sink.write(photo[k * 8:k * 8 + 300, k * 8:k * 8 + 300])
+    return path
+
+
+def test_video_frames_are_items(clip, tmp_path):
+    out = tmp_path / "out"
+    summary = run_batch(haar(), [clip], out=out, formats="coco", save_images=True, batch_size=3)
+    assert summary.processed == 7
+    records = _lines(out / "results.jsonl")
+    assert [r["item"] for r in records] == [f"{clip}#frame={k}" for k in range(7)]
+    with VideoSource(clip) as video:
+        frames = [f.image for f in video]
+    for r, frame in zip(records, frames):
+        np.testing.assert_allclose(np.reshape(r["xyxy"], (-1, 4)), haar().predict(frame).xyxy, atol=0.01)
+    assert sorted(p.name for p in (out / "images" / "pan").iterdir()) == [f"frame_{k:06d}.jpg" for k in range(7)]
+    # shards split the frames; a broken video is a listed failure
+    odd = run_batch(haar(), [clip], out=tmp_path / "odd", shard="2/2")
+    assert odd.processed == 3
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    bad = run_batch(haar(), [broken], out=tmp_path / "bad")
+    assert bad.failed == 1 and bad.failures[0][0] == str(broken)
+
+
+def test_yolo_batches_give_the_same_boxes_as_single_predicts(folder, tmp_path):
+    if importlib.util.find_spec("ultralytics") is None:  # never import it here: it has import side effects
+        pytest.skip("ultralytics is not installed")
+    yolo = create_model("yolov8n")
+    scenes = [folder / "d0" / f"img{i:03d}.{'jpg' if i % 2 else 'png'}" for i in (0, 3, 6, 9, 12)]
+    got = []
+    summary = run_batch(yolo, scenes, batch_size=4, on_result=lambda r: got.append(r.result))
+    assert summary.processed == 5
+    for path, det in zip(scenes, got):
+        want = yolo.predict(read_image(path))
+        assert det.labels == want.labels
+        np.testing.assert_allclose(det.xyxy, want.xyxy, atol=1.0)

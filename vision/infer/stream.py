@@ -1,0 +1,616 @@
+"""Real-time detection on a video file, camera or network stream: capture → detect → track → draw → show / record.
+
+:class:`DetectionStream` is the loop as an iterator of :class:`StreamItem`; :func:`run_stream` drives it to outputs
+(an OpenCV window, an MJPEG page on ``127.0.0.1``, a recorded file) and returns :class:`StreamStats`.
+
+Capture never builds up lag. Cameras and network streams are read by :class:`~vision.io.VideoSource`'s grabber thread
+into a one-slot buffer (``latest=True``), so each inference takes the newest frame and the ones it skipped are counted
+as dropped; network streams reconnect with back-off. A file is read by a decoder thread a few frames ahead (every
+frame is processed, decoding overlaps inference); with ``realtime=True`` the file is released at its own frame rate
+into the one-slot buffer instead, as a camera would deliver it. Latency is measured from the moment a frame was
+grabbed (or released) to the moment the consumer is done with it (shown, written).
+
+The MJPEG server is hand-written on :mod:`http.server` because no maintained library here serves a
+``multipart/x-mixed-replace`` stream without a web framework; it binds to 127.0.0.1 by default, encodes a frame only
+when a client asks for it, and joins every handler thread on close.
+
+Example:
+    >>> from vision.models import create_model                                     # doctest: +SKIP
+    >>> stats = run_stream("datasets/vtest_120.avi", create_model("hog-people"))   # doctest: +SKIP
+    >>> stats.frames, stats.fps, stats.latency_ms["p95"]                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vision.errors import InputError, VideoSourceError, VisionError
+
+__all__ = ["DISPLAYS", "DetectionStream", "MjpegServer", "StreamItem", "StreamStats", "WindowOutput", "gui_available",
+           "run_stream"]
+
+logger = logging.getLogger(__name__)
+
+#: ``display=`` choices of :func:`run_stream`
+DISPLAYS = ("auto", "window", "http", "none")
+_HISTORY = 100_000  # latency samples kept for the percentiles (memory stays flat on endless streams)
+
+
+def _percentiles(values: Any) -> dict[str, float | None]:
+    a = np.asarray(values, dtype=np.float64) * 1000.0
+    if a.size == 0:
+        return {"p50": None, "p95": None, "p99": None, "max": None, "mean": None}
+    p50, p95, p99 = np.percentile(a, [50, 95, 99])
+    return {"p50": round(float(p50), 2), "p95": round(float(p95), 2), "p99": round(float(p99), 2),
+            "max": round(float(a.max()), 2), "mean": round(float(a.mean()), 2)}
+
+
+@dataclass
+class StreamStats:
+    """What a stream run did.
+
+    Attributes:
+        source: the source's display name (passwords hidden). frames: frames processed (detected and shown).
+        mode: ``live`` (camera / stream: newest frame), ``realtime file`` (released at its frame rate: newest
+            frame) or ``file`` (every frame, decoded ahead: latency then includes the read-ahead queue).
+        seconds: wall time from the first frame requested to the end. fps: frames / seconds.
+        dropped: frames the source delivered but that were skipped to stay current (live and realtime sources).
+        latency_ms: capture → shown, percentiles p50 / p95 / p99 / max / mean (ms).
+        inference_ms: detector (+ tracker) time per frame, same percentiles.
+        age_ms: how old a frame already was when the loop picked it up, same percentiles.
+        ended: why it stopped: ``end`` (the source ended), ``max_frames``, ``stopped`` (window closed / a
+            callback), ``interrupted`` (Ctrl-C) or ``error`` (the source was lost; see ``error``).
+        error: the message when ``ended == "error"``. outputs: where results went (window, url, recording).
+    """
+
+    source: str
+    mode: str = "file"
+    frames: int = 0
+    seconds: float = 0.0
+    dropped: int = 0
+    latency_ms: dict[str, float | None] = field(default_factory=dict)
+    inference_ms: dict[str, float | None] = field(default_factory=dict)
+    age_ms: dict[str, float | None] = field(default_factory=dict)
+    ended: str = "end"
+    error: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        """Frames processed per second of wall time."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-safe form."""
+        return {"source": self.source, "mode": self.mode, "frames": self.frames, "seconds": round(self.seconds, 3),
+                "fps": round(self.fps, 2), "dropped": self.dropped, "latency_ms": self.latency_ms,
+                "inference_ms": self.inference_ms, "age_ms": self.age_ms, "ended": self.ended, "error": self.error,
+                "outputs": dict(self.outputs)}
+
+
+@dataclass(frozen=True, eq=False)
+class StreamItem:
+    """One processed frame: the :class:`~vision.io.Frame`, its detections and the annotated image (RGB)."""
+
+    frame: Any
+    detections: Any
+    image: np.ndarray
+    inference_s: float
+
+
+class _Ring:
+    """The last ``size`` samples (seconds) in a preallocated array: memory stays flat on endless streams."""
+
+    def __init__(self, size: int = _HISTORY) -> None:
+        self._data = np.zeros(size, np.float32)
+        self._n = 0
+
+    def append(self, value: float) -> None:
+        self._data[self._n % len(self._data)] = value
+        self._n += 1
+
+    def values(self) -> np.ndarray:
+        return self._data[:min(self._n, len(self._data))]
+
+
+class _Prefetch:
+    """A decoder thread reading a file ``depth`` frames ahead of the consumer (no frame is skipped)."""
+
+    _END = object()
+
+    def __init__(self, video: Any, depth: int) -> None:
+        self._video = video
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"DetectionStream-decoder[{video.name}]", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                frame = self._video.read()
+                if not self._put(self._END if frame is None else frame) or frame is None:
+                    return
+        except BaseException as exc:  # handed to the consumer
+            self._put(exc)
+
+    def read(self) -> Any:
+        item = self._queue.get()
+        if item is self._END:
+            self._queue.put(self._END)  # later reads see the end too
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        while True:  # unblock a put() waiting on a full queue
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._thread.join(5.0)
+
+
+class DetectionStream:
+    """Detections on a video source, frame by frame, without lag build-up; iterate it for :class:`StreamItem`.
+
+    Args:
+        source: a video file, a camera index, or an rtsp:// / http(s):// URL (see :class:`~vision.io.VideoSource`).
+        detector: anything with ``predict(image) -> Detections`` (every registered detector).
+        realtime: for files, release frames at the file's frame rate and always take the newest (a live-rate
+            test of the whole loop); ignored by cameras and streams, which are always live.
+        tracker: None, ``"bytetrack"``, ``"botsort"`` or a :class:`~vision.infer.track.Tracker`.
+        draw: annotate frames (boxes, labels, and with ``overlay`` the FPS / latency line); False keeps the frame.
+        overlay: draw the FPS / latency / inference line.
+        reconnect: reopen attempts for cameras and network streams after reads fail (back-off 0.5 s … 8 s).
+        max_frames: stop after this many processed frames (None: until the source ends).
+        prefetch: frames a file is decoded ahead.
+    Raises:
+        SourceNotFoundError: the file does not exist. VideoSourceError: the source cannot be opened.
+        InputError: a bad option or a detector without ``predict``.
+    """
+
+    def __init__(self, source: Any, detector: Any, *, realtime: bool = False, tracker: Any = None, draw: bool = True,
+                 overlay: bool = True, reconnect: int = 3, max_frames: int | None = None, prefetch: int = 2) -> None:
+        from vision.io import VideoSource
+
+        if not callable(getattr(detector, "predict", None)):
+            raise InputError(f"DetectionStream: detector must have predict(image) -> Detections; got "
+                             f"{type(detector).__name__}")
+        if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int)
+                                       or max_frames < 1):
+            raise InputError(f"DetectionStream: max_frames must be None or an integer ≥ 1; got {max_frames!r}")
+        if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 1:
+            raise InputError(f"DetectionStream: prefetch must be an integer ≥ 1; got {prefetch!r}")
+        if not isinstance(realtime, bool):
+            raise InputError(f"DetectionStream: realtime must be True or False; got {realtime!r}")
+        self.detector = detector
+        self.draw, self.overlay, self.max_frames = bool(draw), bool(overlay), max_frames
+        from vision.io.video import _describe_source
+
+        live = _describe_source(source)[0] != "file"  # raises the typed errors (missing file, bad type) first
+        if live or realtime:
+            self.video = VideoSource(source, latest=True, reconnect=reconnect, realtime=realtime and not live)
+            self._reader: Any = self.video
+        else:
+            self.video = VideoSource(source)
+            self._reader = _Prefetch(self.video, prefetch)
+        self.live, self.realtime = live, realtime and not live
+        try:
+            self.tracker = self._make_tracker(tracker)
+        except BaseException:
+            self.close()
+            raise
+        self.stats = StreamStats(source=self.video.name,
+                                 mode="live" if live else "realtime file" if self.realtime else "file")
+        self._latency, self._inference, self._age = _Ring(), _Ring(), _Ring()
+        self._fps_ema: float | None = None
+        self._last_shown: float | None = None
+        self._closed = False
+
+    def _make_tracker(self, tracker: Any) -> Any:
+        if tracker is None:
+            return None
+        from vision.infer.track import Tracker
+
+        if isinstance(tracker, str):
+            return Tracker(tracker, frame_rate=self.video.fps or 30.0)
+        if not callable(getattr(tracker, "update", None)):
+            raise InputError(f"DetectionStream: tracker must be None, 'bytetrack', 'botsort' or a Tracker; "
+                             f"got {type(tracker).__name__}")
+        return tracker
+
+    @property
+    def fps(self) -> float | None:
+        """The source's frame rate, or None when it does not say."""
+        return self.video.fps
+
+    def _annotate(self, image: np.ndarray, det: Any, latency: float | None, inference: float) -> np.ndarray:
+        from vision.viz import annotate
+
+        canvas = annotate(image, det)
+        if self.overlay:
+            from vision.viz.annotate import draw_label
+
+            fps = f"{self._fps_ema:.1f}" if self._fps_ema else "–"
+            lat = f"{latency * 1000:.0f} ms" if latency is not None else "–"
+            text = f"{fps} fps  latency {lat}  infer {inference * 1000:.0f} ms  {len(det)} obj"
+            scale = max(0.4, min(canvas.shape[:2]) / 900)
+            draw_label(canvas, text, 4, int(24 * scale / 0.5), (20, 20, 20), scale)
+        return canvas
+
+    def _record_shown(self, frame: Any) -> None:
+        now = time.monotonic()
+        if frame.captured:
+            self._latency.append(now - frame.captured)
+        if self._last_shown is not None and now > self._last_shown:
+            rate = 1.0 / (now - self._last_shown)
+            self._fps_ema = rate if self._fps_ema is None else 0.9 * self._fps_ema + 0.1 * rate
+        self._last_shown = now
+
+    def __iter__(self) -> Iterator[StreamItem]:
+        if self._closed:
+            raise VisionError(f"DetectionStream on {self.stats.source} is closed; expected a new stream")
+        start = time.perf_counter()
+        pending = None
+        try:
+            while self.max_frames is None or self.stats.frames < self.max_frames:
+                try:
+                    frame = self._reader.read()
+                except VideoSourceError as exc:
+                    self.stats.ended, self.stats.error = "error", str(exc)
+                    raise
+                if pending is not None:  # the consumer is done with the previous frame: it has been shown
+                    self._record_shown(pending)
+                    pending = None
+                if frame is None:
+                    self.stats.ended = "end"
+                    return
+                if frame.captured:
+                    self._age.append(max(0.0, time.monotonic() - frame.captured))
+                t0 = time.perf_counter()
+                det = self.detector.predict(frame.image)
+                if self.tracker is not None:
+                    det = self.tracker.update(det, frame.image)
+                inference = time.perf_counter() - t0
+                self._inference.append(inference)
+                latency = time.monotonic() - frame.captured if frame.captured else None
+                image = self._annotate(frame.image, det, latency, inference) if self.draw else frame.image
+                self.stats.frames += 1
+                pending = frame
+                yield StreamItem(frame=frame, detections=det, image=image, inference_s=inference)
+            self.stats.ended = "max_frames"
+        except (KeyboardInterrupt, GeneratorExit) as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                self.stats.ended = "interrupted"
+            elif self.stats.ended == "end":
+                self.stats.ended = "stopped"
+            raise
+        finally:
+            if pending is not None:
+                self._record_shown(pending)
+            self.stats.seconds = time.perf_counter() - start
+            self._finish_stats()
+
+    def _finish_stats(self) -> None:
+        self.stats.dropped = self.video.dropped
+        self.stats.latency_ms = _percentiles(self._latency.values())
+        self.stats.inference_ms = _percentiles(self._inference.values())
+        self.stats.age_ms = _percentiles(self._age.values())
+
+    def close(self) -> None:
+        """Stop the capture (and decoder) threads and release the source; idempotent."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
+        if self._reader is not self.video:
+            self._reader.close()
+        self.video.release()
+
+    def __enter__(self) -> DetectionStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------------------------------------------- outputs
+def gui_available() -> bool:
+    """True when this OpenCV build has a GUI backend and a display to open a window on."""
+    import os
+    import sys
+
+    import cv2
+
+    build = cv2.getBuildInformation()
+    gui = next((line.split(":", 1)[1].strip() for line in build.splitlines() if line.strip().startswith("GUI:")),
+               "NONE")
+    if gui.upper() == "NONE":
+        return False
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    return True
+
+
+class WindowOutput:
+    """An OpenCV window; :meth:`show` returns False once the user pressed q / Esc or closed the window."""
+
+    def __init__(self, title: str = "vision stream") -> None:
+        import cv2
+
+        self.title = title
+        try:
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+        except cv2.error as exc:
+            raise VisionError(f"cannot open an OpenCV window ({str(exc).strip().splitlines()[-1]}); expected a GUI "
+                              "build with a display; use display='http' or 'none'") from exc
+
+    def show(self, image: np.ndarray) -> bool:
+        import cv2
+
+        cv2.imshow(self.title, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        key = cv2.waitKey(1) & 0xFF
+        if key in (ord("q"), 27):
+            return False
+        return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
+
+    def close(self) -> None:
+        import cv2
+
+        try:
+            cv2.destroyWindow(self.title)
+            cv2.waitKey(1)
+        except cv2.error:
+            pass
+
+
+_PAGE = b"""<!doctype html><html><head><title>vision stream</title></head>
+<body style="margin:0;background:#111"><img src="/stream.mjpg" style="max-width:100%;display:block;margin:auto">
+</body></html>"""
+
+
+class MjpegServer:
+    """Serve the latest annotated frame as MJPEG (``multipart/x-mixed-replace``) over HTTP, for any browser.
+
+    ``/`` is a page showing the stream, ``/stream.mjpg`` the stream, ``/frame.jpg`` one JPEG of the latest frame.
+
+    Args:
+        host: address to bind (default ``127.0.0.1``: this machine only).
+        port: TCP port; 0 picks a free one (see :attr:`url`).
+        quality: JPEG quality 1..100.
+    Raises:
+        VisionError: the port cannot be bound.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 8090, quality: int = 80) -> None:
+        import http.server
+
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise InputError(f"MjpegServer: port must be an integer in [0, 65535]; got {port!r}")
+        if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+            raise InputError(f"MjpegServer: quality must be an integer in [1, 100]; got {quality!r}")
+        self.quality = quality
+        self._cond = threading.Condition()
+        self._seq = 0
+        self._image: np.ndarray | None = None
+        self._jpeg: tuple[int, bytes] | None = None
+        self._served = 0
+        self._closing = threading.Event()
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, fmt: str, *args: Any) -> None:
+                logger.debug("mjpeg %s " + fmt, self.client_address[0], *args)
+
+            def do_GET(self) -> None:  # http.server's naming
+                path = self.path.split("?", 1)[0]
+                if path == "/":
+                    self._send(200, "text/html; charset=utf-8", _PAGE)
+                elif path == "/frame.jpg":
+                    got = owner._next_jpeg(-1, timeout=10.0)
+                    if got is None:
+                        self._send(503, "text/plain", b"no frame yet\n")
+                    else:
+                        self._send(200, "image/jpeg", got[1])
+                elif path == "/stream.mjpg":
+                    self._stream()
+                else:
+                    self._send(404, "text/plain", b"not found; try / or /stream.mjpg\n")
+
+            def _send(self, code: int, kind: str, body: bytes) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _stream(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                seq = -1
+                try:
+                    while not owner._closing.is_set():
+                        got = owner._next_jpeg(seq, timeout=0.5)
+                        if got is None:
+                            continue
+                        seq, data = got
+                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                         + str(len(data)).encode() + b"\r\n\r\n" + data + b"\r\n")
+                        self.wfile.flush()
+                        with owner._cond:
+                            owner._served += 1
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client went away
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = False  # handler threads are joined by server_close()
+            block_on_close = True
+
+        try:
+            self._server = Server((host, port), Handler)
+        except OSError as exc:
+            raise VisionError(f"cannot serve MJPEG on {host}:{port} ({exc.strerror or exc}); expected a free port "
+                              "(use another --port, or 0 for any free one)") from exc
+        self.host, self.port = host, int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"MjpegServer[{self.port}]", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """The page address, e.g. ``http://127.0.0.1:8090/``."""
+        return f"http://{self.host}:{self.port}/"
+
+    @property
+    def frames_served(self) -> int:
+        """Stream frames sent to clients so far (all clients together)."""
+        with self._cond:
+            return self._served
+
+    def show(self, image: np.ndarray) -> bool:
+        """Publish a frame (RGB); clients get it at their own pace (it is JPEG-encoded only when one asks)."""
+        with self._cond:
+            self._seq += 1
+            self._image = image
+            self._cond.notify_all()
+        return True
+
+    def _next_jpeg(self, after: int, *, timeout: float) -> tuple[int, bytes] | None:
+        """The JPEG of the newest frame newer than ``after`` (waits up to ``timeout``), or None."""
+        import cv2
+
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._seq > after and self._image is not None or
+                                       self._closing.is_set(), timeout=timeout) or self._closing.is_set():
+                return None
+            if self._jpeg is not None and self._jpeg[0] == self._seq:
+                return self._jpeg
+            seq, image = self._seq, self._image
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        if not ok:
+            logger.warning("MJPEG: could not encode frame %d as JPEG", seq)
+            return None
+        data = (seq, buf.tobytes())
+        with self._cond:
+            if self._jpeg is None or self._jpeg[0] < seq:
+                self._jpeg = data
+        return data
+
+    def close(self) -> None:
+        """Stop serving: end client streams, stop the server, join its threads; idempotent."""
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._server.shutdown()
+        self._server.server_close()  # joins handler threads (each leaves its loop within 0.5 s)
+        self._thread.join(5.0)
+
+
+def _open_display(display: str, *, host: str, port: int) -> Any:
+    if display not in DISPLAYS:
+        raise InputError(f"display must be one of {list(DISPLAYS)}; got {display!r}")
+    if display == "auto":
+        display = "window" if gui_available() else "http"
+    if display == "window":
+        return WindowOutput()
+    if display == "http":
+        return MjpegServer(host=host, port=port)
+    return None
+
+
+def run_stream(source: Any, detector: Any, *, display: str = "none", record: Any = None, realtime: bool = False,
+               tracker: Any = None, max_frames: int | None = None, reconnect: int = 3, host: str = "127.0.0.1",
+               port: int = 8090, on_frame: Callable[[StreamItem], Any] | None = None,
+               on_start: Callable[[dict[str, str]], Any] | None = None) -> StreamStats:
+    """Run detection on ``source`` until it ends (or ``max_frames``, q in the window, Ctrl-C); returns the stats.
+
+    Args:
+        source, detector, realtime, tracker, max_frames, reconnect: as :class:`DetectionStream`.
+        display: ``"window"`` (OpenCV), ``"http"`` (MJPEG on ``host:port``), ``"auto"`` (a window when OpenCV has
+            a GUI and a display, else http) or ``"none"``.
+        record: a video file to write the annotated frames to (:class:`~vision.io.VideoSink`; even sizes).
+            With no display, no recording and no ``on_frame``, frames are not drawn at all.
+        on_frame: called with each :class:`StreamItem` after it was shown; returning False stops the run.
+        on_start: called once with the outputs (``{"url": ...}`` / ``{"window": ...}``) before the first frame.
+    Returns:
+        :class:`StreamStats`; a source lost mid-run gives ``ended == "error"`` and the message in ``error``,
+        Ctrl-C gives ``ended == "interrupted"``. Every thread started here is joined before returning.
+    Raises:
+        SourceNotFoundError / VideoSourceError: the source cannot be opened. InputError: bad options.
+        VisionError: the display cannot be opened (no GUI, port in use).
+    """
+    from vision.io import VideoSink
+
+    draw = display != "none" or record is not None or on_frame is not None  # nobody sees frames: skip drawing
+    stream = DetectionStream(source, detector, realtime=realtime, tracker=tracker, max_frames=max_frames,
+                             reconnect=reconnect, draw=draw)
+    out = sink = None
+    try:
+        out = _open_display(display, host=host, port=port)
+        if isinstance(out, MjpegServer):
+            stream.stats.outputs["url"] = out.url
+        elif isinstance(out, WindowOutput):
+            stream.stats.outputs["window"] = out.title
+        if record is not None:
+            sink = VideoSink(record, fps=stream.fps or 30.0)
+        if on_start is not None:
+            on_start(dict(stream.stats.outputs))
+        items = iter(stream)
+        try:
+            for item in items:
+                image = item.image
+                if sink is not None:
+                    h, w = image.shape[:2]
+                    sink.write(image[:h - h % 2, :w - w % 2])
+                keep = out.show(image) if out is not None else True
+                if on_frame is not None and on_frame(item) is False:
+                    keep = False
+                if not keep:
+                    stream.stats.ended = "stopped"
+                    break
+        except KeyboardInterrupt:
+            stream.stats.ended = "interrupted"
+        except VideoSourceError as exc:
+            if stream.stats.ended != "error":
+                raise
+            logger.warning("%s", exc)
+        finally:
+            items.close()  # type: ignore[attr-defined]
+        if sink is not None:
+            saved = sink.close()
+            if saved is not None:
+                stream.stats.outputs["recording"] = str(saved)
+        return stream.stats
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        raise
+    finally:
+        if out is not None:
+            out.close()
+        stream.close()
