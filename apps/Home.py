@@ -114,7 +114,7 @@ def main() -> None:
     )
 
     chosen = image_input(key="home")
-    models = [m for task in IMAGE_TASKS for m in list_models(task=task)]
+    models = [m for task in IMAGE_TASKS for m in list_models(task=task, available=True)]
     if not models:
         st.warning("No image model is registered.")
     else:

@@ -40,3 +40,13 @@ def test_register_rejects_duplicates_and_bad_tasks(clean_registry):
         register_model("test-dummy-model", task="classify")(lambda: None)
     with pytest.raises(InputError, match="task 'bogus'"):
         register_model("x", task="bogus")
+
+
+def test_available_lists_only_models_whose_default_weights_are_here():
+    from vision.models import list_models
+
+    available = list_models(available=True)
+    assert {"yolov8n", "faster-rcnn-lite0", "haar-face", "hog-people", "efficientnet-lite0"} <= set(available)
+    # registered without default weights (untrained architectures), or online-only official weights
+    assert not {"fcn", "lenet", "faster-rcnn-mobilenet", "yolo11n"} & set(available)
+    assert set(list_models("detect", available=True)) <= set(list_models("detect"))

@@ -23,6 +23,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "vision.models.detection.rcnn",
     "vision.models.detection.fast_rcnn",
     "vision.models.segmentation.fcn",
+    "vision.models.segmentation.mask_rcnn",
     "vision.models.classification.small_cnn",
     "vision.models.classification.cnns",
     "vision.models.classification.backbones",
@@ -85,8 +86,34 @@ def create_model(name: str, **kwargs: Any) -> Any:
     return model
 
 
-def list_models(task: str | None = None) -> list[str]:
-    """Registered model names (sorted), optionally only those of one ``task``."""
+def list_models(task: str | None = None, *, available: bool = False) -> list[str]:
+    """Registered model names (sorted), optionally only those of one ``task``.
+
+    Args:
+        task: one of :data:`TASKS`, or None for all.
+        available: only models whose default weights are here, offline (shipped in ``weights/``, inside an installed
+            package, cached, or built in); architectures registered without default weights (untrained) and models
+            whose weights are missing or fail their checksum (logged) are left out.
+    """
     if task is not None and task not in TASKS:
         raise InputError(f"list_models: task {task!r} is not one of {list(TASKS)}")
-    return [s.name for s in MODELS if task is None or s.task == task]
+    names = [s.name for s in MODELS if task is None or s.task == task]
+    return [n for n in names if _weights_here(n)] if available else names
+
+
+def _weights_here(name: str) -> bool:
+    import logging
+
+    from vision.errors import UnknownModelError
+    from vision.weights import verify
+
+    weights = model_spec(name).weights
+    if not weights:
+        return False
+    try:
+        state = verify(weights).state
+    except UnknownModelError:
+        return False
+    if state == "mismatch":
+        logging.getLogger(__name__).warning("model %s: weights %r fail their checksum; left out", name, weights)
+    return state in ("ok", "unverified", "builtin")

@@ -342,29 +342,10 @@ def detector_options(name: str, *, conf: float | None = None, iou: float | None 
 
 
 def shipped_detectors() -> list[str]:
-    """Registered detectors whose default weights are here, offline: shipped in ``weights/``, cached, or built in.
+    """Registered detectors whose default weights are here, offline (``list_models("detect", available=True)``)."""
+    from vision.models.registry import list_models
 
-    Architectures registered without default weights (untrained, e.g. ``faster-rcnn-mobilenet``) and detectors whose
-    weights are missing, unknown to the manifest or fail their checksum are left out (the last with a warning).
-    """
-    from vision.errors import UnknownModelError
-    from vision.models.registry import list_models, model_spec
-    from vision.weights import verify
-
-    out = []
-    for name in list_models("detect"):
-        weights = model_spec(name).weights
-        if not weights:
-            continue
-        try:
-            state = verify(weights).state
-        except UnknownModelError:
-            state = "missing"
-        if state == "mismatch":
-            logger.warning("detector %s: weights %r fail their checksum; left out", name, weights)
-        if state in ("ok", "unverified", "builtin"):
-            out.append(name)
-    return out
+    return list_models("detect", available=True)
 
 
 def evaluate_detector(detector: Any, dataset: Any, *, path: str | os.PathLike[str] | None = None,

@@ -21,6 +21,14 @@ detectors is a box with zero or negative width/height):
 Images with no objects are allowed: their target holds ``boxes`` of shape ``0×4`` and ``labels`` of shape ``0``
 (torchvision trains on them as pure background).
 
+Instance masks (``masks=True``, for Mask R-CNN): the target also holds ``"masks"``, a uint8 ``N×H×W`` tensor (1 =
+the object's pixels) read from the record's ``instance_mask`` PNG (pixel value = the object's ``instance_id``, 0 =
+background; what :func:`~vision.data.scenes.make_scenes` writes), one per kept object. A record without an instance
+mask, or an object without an instance id, is a :class:`~vision.errors.DatasetError` at construction; a mask whose
+size differs from its image a :class:`~vision.errors.ShapeError` when it is loaded. Augmentation then needs an
+albumentations ``Compose`` (it moves the instance map with the image, e.g. flips, and keeps masks and boxes
+paired); a plain callable cannot move masks and is refused.
+
 Augmentation: ``augment`` is either an albumentations ``Compose`` built with
 ``bbox_params=A.BboxParams(format="pascal_voc", label_fields=["class_ids"])`` (see :func:`detection_augmentation`)
 or any callable ``augment(image, boxes, class_ids) -> (image, boxes, class_ids)`` on an H×W×3 uint8 RGB image,
@@ -42,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from vision.data.records import DetectionDataset
-from vision.errors import AnnotationError, DatasetError, InputError
+from vision.errors import AnnotationError, DatasetError, InputError, ShapeError
 
 __all__ = ["DetectionTorchDataset", "detection_augmentation", "detection_collate", "detection_loaders",
            "to_tensor_image"]
@@ -61,18 +69,20 @@ def _fmt_box(box: Sequence[float]) -> str:
     return "[" + ", ".join(f"{float(v):.6g}" for v in box) + "]"
 
 
-def _checked_objects(dataset: DetectionDataset, *, fix: bool) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per image, (N×4 float32 boxes clipped into the image, N int64 class ids); raises or repairs bad objects."""
+def _checked_objects(dataset: DetectionDataset, *, fix: bool) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per image, (N×4 float32 boxes clipped into the image, N int64 class ids, N int64 instance ids); raises or
+    repairs bad objects."""
     from vision.data.formats.validation import check_box
 
     num_classes = len(dataset.classes)
-    out: list[tuple[np.ndarray, np.ndarray]] = []
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for i, rec in enumerate(dataset.images):
         where = Path(dataset.root) / rec.file_name
         if rec.width <= 0 or rec.height <= 0:
             raise DatasetError(f"{where}: image {i} has size {rec.width}×{rec.height} in its record; expected > 0")
         boxes: list[tuple[float, float, float, float]] = []
         ids: list[int] = []
+        instances: list[int] = []
         for j, obj in enumerate(rec.objects):
             cid = obj.category_id
             if isinstance(cid, bool) or not isinstance(cid, (int, np.integer)) or not 0 <= cid < num_classes:
@@ -100,7 +110,9 @@ def _checked_objects(dataset: DetectionDataset, *, fix: bool) -> list[tuple[np.n
                 continue
             boxes.append(fixed)  # a good box comes back clipped into the image
             ids.append(int(cid))
-        out.append((np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(ids, np.int64)))
+            instances.append(int(obj.instance_id))
+        out.append((np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(ids, np.int64),
+                    np.asarray(instances, np.int64)))
     return out
 
 
@@ -119,6 +131,7 @@ class DetectionTorchDataset:
         check: validate every annotation now (recommended; False skips it for a dataset already validated, e.g.
             one just generated — boxes are then used as they are).
         fix: clip out-of-image boxes and drop degenerate ones (logged) instead of raising.
+        masks: add the objects' instance masks to the targets (``"masks"``, uint8 N×H×W; see the module docstring).
 
     Attributes:
         classes: the class names (ids 0..C-1). num_classes: ``len(classes) + 1``, the background class included
@@ -126,37 +139,60 @@ class DetectionTorchDataset:
 
     Raises:
         InputError: ``dataset`` is not a DetectionDataset, or a bad ``augment`` / flag.
-        DatasetError: the dataset has no images or no classes, or a record with a non-positive size.
+        DatasetError: the dataset has no images or no classes, or a record with a non-positive size; with
+            ``masks``, a record without an instance mask or an object without an instance id.
         AnnotationError: a degenerate or out-of-image box (unless ``fix``), or an unknown class id.
     """
 
     def __init__(self, dataset: DetectionDataset, *, augment: Any = None, check: bool = True,
-                 fix: bool = False) -> None:
+                 fix: bool = False, masks: bool = False) -> None:
         if not isinstance(dataset, DetectionDataset):
             raise InputError(f"DetectionTorchDataset: expected a DetectionDataset (e.g. from read_coco or "
                              f"make_scenes); got {type(dataset).__name__}")
         if augment is not None and not callable(augment):
             raise InputError(f"DetectionTorchDataset: augment must be None or callable; got {type(augment).__name__}")
-        for name, flag in (("check", check), ("fix", fix)):
+        for name, flag in (("check", check), ("fix", fix), ("masks", masks)):
             if not isinstance(flag, bool):
                 raise InputError(f"DetectionTorchDataset: {name} must be True or False; got {flag!r}")
         if not dataset.classes:
             raise DatasetError(f"{dataset.root}: the dataset has no classes; expected at least one class name")
         if len(dataset) == 0:
             raise DatasetError(f"{dataset.root}: the dataset has no images; expected at least one")
+        if masks and augment is not None and not _is_albumentations(augment):
+            raise InputError("DetectionTorchDataset: masks=True needs augment=None or an albumentations Compose (it "
+                             f"moves the instance masks with the image); got {type(augment).__name__}")
         self.dataset = dataset
         self.augment = augment
         self.fix = fix
+        self.masks = masks
         self.classes: tuple[str, ...] = tuple(dataset.classes)
         self.num_classes = len(self.classes) + 1
         if check:
-            self._objects = _checked_objects(dataset, fix=fix)
+            checked = _checked_objects(dataset, fix=fix)
         else:
-            self._objects = []
+            checked = []
             for rec in dataset.images:
                 boxes = np.asarray([o.bbox for o in rec.objects], np.float32).reshape(-1, 4)
                 ids = np.asarray([o.category_id for o in rec.objects], np.int64)
-                self._objects.append((boxes, ids))
+                checked.append((boxes, ids, np.asarray([o.instance_id for o in rec.objects], np.int64)))
+        self._objects = [(boxes, ids) for boxes, ids, _ in checked]
+        self._instance_ids = [inst for _, _, inst in checked]
+        if masks:
+            self._check_instance_masks()
+
+    def _check_instance_masks(self) -> None:
+        """Every record names an instance mask and every kept object has an instance id (``masks=True``)."""
+        missing = [rec.file_name for rec in self.dataset.images if not rec.instance_mask]
+        if missing:
+            raise DatasetError(f"{Path(self.dataset.root) / missing[0]}: no instance mask ({len(missing)} of "
+                               f"{len(self.dataset)} images have none); masks=True expects records with "
+                               "instance_mask PNGs, as vision.data.make_scenes writes (masks/instance/*.png)")
+        for i, inst in enumerate(self._instance_ids):
+            bad = [int(v) for v in inst if not 0 < v < 2 ** 31]
+            if bad:
+                raise DatasetError(f"{self.dataset.image_path(i)}: an object has instance id {bad[0]}; masks=True "
+                                   "expects every object's instance_id to be its pixel value (> 0) in the image's "
+                                   "instance-mask PNG")
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -182,6 +218,63 @@ class DetectionTorchDataset:
             raise DatasetError(f"{path}: the image is {image.shape[1]}×{image.shape[0]} px; its annotation says "
                                f"{rec.width}×{rec.height}")
         return image
+
+    def load_instance_map(self, index: int) -> np.ndarray:
+        """The instance-mask PNG of image ``index`` as an H×W int64 array (pixel = instance id, 0 = background).
+
+        Raises:
+            DatasetError: the record names no instance mask. ShapeError: its size differs from the record's image.
+            SourceNotFoundError / ImageDecodeError: the file is missing or unreadable.
+        """
+        from PIL import Image
+
+        from vision.errors import ImageDecodeError, SourceNotFoundError
+
+        rec = self.dataset.images[index]
+        if not rec.instance_mask:
+            raise DatasetError(f"{self.dataset.image_path(index)}: no instance mask; expected a record with an "
+                               "instance_mask PNG")
+        path = Path(self.dataset.root) / rec.instance_mask
+        if not path.is_file():
+            raise SourceNotFoundError(f"{path}: instance mask of {rec.file_name} not found")
+        try:
+            with Image.open(path) as im:
+                mask = np.asarray(im)
+        except (OSError, ValueError) as exc:
+            raise ImageDecodeError(f"{path}: cannot read the instance mask ({exc}); expected a PNG") from exc
+        if mask.ndim != 2:
+            raise ShapeError(f"{path}: the instance mask has shape {mask.shape}; expected a single-channel H×W PNG")
+        if mask.shape != (rec.height, rec.width):
+            raise ShapeError(f"{path}: the instance mask is {mask.shape[1]}×{mask.shape[0]} px but its image "
+                             f"{rec.file_name} is {rec.width}×{rec.height}; expected the same size")
+        return mask.astype(np.int64)
+
+    def instance_masks(self, index: int) -> np.ndarray:
+        """The N×H×W boolean masks of image ``index``'s checked objects (paired with :meth:`annotations`), from its
+        instance-mask PNG, before augmentation.
+
+        Raises:
+            As :meth:`load_instance_map`.
+        """
+        inst_map = self.load_instance_map(index)
+        ids = self._instance_ids[index]
+        return (inst_map[None] == ids[:, None, None]).reshape(len(ids), *inst_map.shape)
+
+    def _augment_with_masks(self, image: np.ndarray, boxes: np.ndarray, ids: np.ndarray, instances: np.ndarray,
+                            inst_map: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Albumentations with the instance map as its ``mask``; object indices ride as the label field, so the
+        boxes it keeps stay paired with their class and instance ids."""
+        small = inst_map.astype(np.uint8 if inst_map.max(initial=0) < 256 else np.int32)  # dtypes cv2 flips/warps
+        res = self.augment(image=image, bboxes=boxes, class_ids=np.arange(len(ids)), mask=small)
+        image, inst_map = res["image"], np.asarray(res["mask"]).astype(np.int64)
+        boxes = np.asarray(res["bboxes"], np.float32).reshape(-1, 4)
+        kept = np.asarray(res["class_ids"], np.int64).reshape(-1)
+        h, w = image.shape[:2]
+        boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)
+        boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
+        keep = (boxes[:, 2] - boxes[:, 0] >= 1.0) & (boxes[:, 3] - boxes[:, 1] >= 1.0)
+        kept = kept[keep]
+        return image, boxes[keep], ids[kept], instances[kept], inst_map
 
     def _augment(self, image: np.ndarray, boxes: np.ndarray, ids: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -211,9 +304,17 @@ class DetectionTorchDataset:
         index = index % len(self)
         image = self.load_image(index)
         boxes, ids = self.annotations(index)
+        if not self.masks:
+            if self.augment is not None:
+                image, boxes, ids = self._augment(image, boxes, ids)
+            target = {"boxes": torch.from_numpy(boxes), "labels": torch.from_numpy(ids + 1), "image_id": int(index)}
+            return to_tensor_image(image), target
+        instances, inst_map = self._instance_ids[index].copy(), self.load_instance_map(index)
         if self.augment is not None:
-            image, boxes, ids = self._augment(image, boxes, ids)
-        target = {"boxes": torch.from_numpy(boxes), "labels": torch.from_numpy(ids + 1), "image_id": int(index)}
+            image, boxes, ids, instances, inst_map = self._augment_with_masks(image, boxes, ids, instances, inst_map)
+        masks = (inst_map[None] == instances[:, None, None]).reshape(len(ids), *inst_map.shape[:2])
+        target = {"boxes": torch.from_numpy(boxes), "labels": torch.from_numpy(ids + 1), "image_id": int(index),
+                  "masks": torch.from_numpy(masks.astype(np.uint8))}
         return to_tensor_image(image), target
 
 
@@ -259,14 +360,17 @@ def detection_augmentation(*, hflip: float = 0.5, vflip: float = 0.0, color: flo
                                                     min_visibility=0.3), **kwargs)
 
 
-def _as_torch_dataset(data: Any, augment: Any, fix: bool, what: str) -> DetectionTorchDataset:
+def _as_torch_dataset(data: Any, augment: Any, fix: bool, what: str, masks: bool) -> DetectionTorchDataset:
     if isinstance(data, DetectionTorchDataset):
         if augment is not None:
             raise InputError(f"detection_loaders: {what} is already a DetectionTorchDataset; give augment= to it, "
                              "not to detection_loaders")
+        if data.masks != masks:
+            raise InputError(f"detection_loaders: {what} is a DetectionTorchDataset with masks={data.masks}; "
+                             f"expected masks={masks}")
         return data
     if isinstance(data, DetectionDataset):
-        return DetectionTorchDataset(data, augment=augment, fix=fix)
+        return DetectionTorchDataset(data, augment=augment, fix=fix, masks=masks)
     raise InputError(f"detection_loaders: {what} must be a DetectionDataset or DetectionTorchDataset; got "
                      f"{type(data).__name__}")
 
@@ -274,7 +378,8 @@ def _as_torch_dataset(data: Any, augment: Any, fix: bool, what: str) -> Detectio
 def detection_loaders(train: DetectionDataset | DetectionTorchDataset,
                       val: DetectionDataset | DetectionTorchDataset | None = None, *, batch_size: int,
                       seed: int = 0, num_workers: int = 0, augment: Callable[..., Any] | None = None,
-                      fix: bool = False, val_batch_size: int | None = None) -> tuple[Any, Any]:
+                      fix: bool = False, val_batch_size: int | None = None, masks: bool = False
+                      ) -> tuple[Any, Any]:
     """Training and validation ``DataLoader`` s for torchvision-style detectors.
 
     The training loader shuffles with its own ``torch.Generator`` seeded with ``seed`` (the trainer checkpoints
@@ -289,6 +394,7 @@ def detection_loaders(train: DetectionDataset | DetectionTorchDataset,
         augment: training-set augmentation (see :class:`DetectionTorchDataset`); never applied to ``val``.
         fix: repair bad boxes instead of raising (see :class:`DetectionTorchDataset`).
         val_batch_size: images per validation batch; default ``batch_size``.
+        masks: targets with instance masks (Mask R-CNN; see :class:`DetectionTorchDataset`).
 
     Returns:
         ``(train_loader, val_loader or None)``.
@@ -304,8 +410,8 @@ def detection_loaders(train: DetectionDataset | DetectionTorchDataset,
                              ("val_batch_size", batch_size if val_batch_size is None else val_batch_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InputError(f"detection_loaders: {name} must be an integer ≥ {low}; got {value!r}")
-    train_ds = _as_torch_dataset(train, augment, fix, "train")
-    val_ds = None if val is None else _as_torch_dataset(val, None, fix, "val")
+    train_ds = _as_torch_dataset(train, augment, fix, "train", masks)
+    val_ds = None if val is None else _as_torch_dataset(val, None, fix, "val", masks)
     if val_ds is not None and val_ds.classes != train_ds.classes:
         raise DatasetError(f"detection_loaders: val classes {list(val_ds.classes)} differ from train classes "
                            f"{list(train_ds.classes)}; expected the same class table")

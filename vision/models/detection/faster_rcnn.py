@@ -317,7 +317,7 @@ class FasterRCNNDetector:
         for src in sources:
             image = read_image(src)
             if image.shape[0] < 1 or image.shape[1] < 1:
-                raise InputError(f"FasterRCNNDetector: expected a non-empty image; got {image.shape[1]}×"
+                raise InputError(f"{type(self).__name__}: expected a non-empty image; got {image.shape[1]}×"
                                  f"{image.shape[0]} px")
             images.append(image)
         return images
@@ -414,9 +414,10 @@ class FasterRCNNDetector:
                 f"classes={list(self.names)}, weights={self.config.weights!r})")
 
 
-def _build(kind: str, cls: type[FasterRCNNConfig], config: Any, overrides: dict[str, Any],
-           who: str) -> FasterRCNNDetector:
-    """Resolve weights, check the class count, build the network and load the weights."""
+def _build(kind: str, cls: type[FasterRCNNConfig], config: Any, overrides: dict[str, Any], who: str, *,
+           detector: type[FasterRCNNDetector] | None = None, masks: bool = False) -> Any:
+    """Resolve weights, check the class count, build the network and load the weights (a Mask R-CNN with
+    ``masks``, wrapped in ``detector``: :class:`FasterRCNNDetector` or a subclass)."""
     cfg = build_config(cls, config, overrides, who)
     state = None
     path = None
@@ -446,7 +447,8 @@ def _build(kind: str, cls: type[FasterRCNNConfig], config: Any, overrides: dict[
     frozen_bn = state is not None or pretrained_backbone
     from vision.models.detection.faster_rcnn_nets import build_network
 
-    model = build_network(kind, cfg, len(names) + 1, pretrained_backbone=pretrained_backbone, frozen_bn=frozen_bn)
+    model = build_network(kind, cfg, len(names) + 1, pretrained_backbone=pretrained_backbone, frozen_bn=frozen_bn,
+                          masks=masks)
     if state is not None:
         ours = model.state_dict()
         missing = [k for k in ours if k not in state and not k.endswith("num_batches_tracked")]
@@ -458,12 +460,12 @@ def _build(kind: str, cls: type[FasterRCNNConfig], config: Any, overrides: dict[
                                f"{len(missing)} missing tensors {missing[:3]}, {len(unexpected)} unexpected "
                                f"{unexpected[:3]}, {len(shapes)} of another shape {shapes[:2]} (file vs model)")
         model.load_state_dict(state, strict=False)
-        if cfg.weights == "fasterrcnn_resnet50_fpn-coco":
+        if cfg.weights in ("fasterrcnn_resnet50_fpn-coco", "maskrcnn_resnet50_fpn-coco"):
             from torchvision.models.detection._utils import overwrite_eps
 
             overwrite_eps(model, 0.0)  # as torchvision does for these weights
     model.eval()
-    return FasterRCNNDetector(model, cfg, tuple(names), weights_path=path, registered_as=who)
+    return (detector or FasterRCNNDetector)(model, cfg, tuple(names), weights_path=path, registered_as=who)
 
 
 @register_model("faster-rcnn-lite0", task="detect", weights=SCENES_WEIGHTS)
@@ -544,17 +546,10 @@ def train_faster_rcnn(train: Any, val: Any = None, *, model: str = "faster-rcnn-
     Raises:
         InputError: bad options, or ``val`` with other classes. AnnotationError / DatasetError: bad annotations.
     """
-    import copy
-
     import torch
 
-    from vision.models.detection.data import detection_augmentation, detection_loaders
-    from vision.models.detection.task import DetectionTask
+    from vision.models.detection.task import fit_detector
     from vision.models.registry import create_model
-    from vision.train import Trainer
-    from vision.train.callbacks import Callback, ProgressBar
-    from vision.train.optim import make_optimizer
-    from vision.train.schedules import make_schedule
 
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("warmup", warmup)):
         positive_int("train_faster_rcnn", name, value)
@@ -562,36 +557,7 @@ def train_faster_rcnn(train: Any, val: Any = None, *, model: str = "faster-rcnn-
         raise InputError(f"train_faster_rcnn: expected a DetectionDataset; got {type(train).__name__}")
     torch.manual_seed(seed)
     detector = create_model(model, config=config, weights=None, classes=list(train.classes))
-    train_loader, val_loader = detection_loaders(train, val, batch_size=batch_size, seed=seed, fix=fix,
-                                                 augment=detection_augmentation(hflip=hflip, seed=seed))
-    net = detector.model
-    optimizer = make_optimizer(net, "adamw", lr=lr, weight_decay=weight_decay)
-    steps = len(train_loader) * epochs
-    schedule = None if steps < 2 else make_schedule(
-        optimizer, "warmup", warmup_steps=min(warmup, steps - 1), after="cosine", interval="batch",
-        steps_per_epoch=len(train_loader), epochs=epochs)
-
-    class _KeepBest(Callback):
-        """Copies the weights of the epoch with the best ``val_map50`` (in memory)."""
-
-        best, state = -1.0, None
-
-        def on_epoch_end(self, trainer: Any, epoch: int, logs: Any) -> None:
-            value = float(logs.get("val_map50", math.nan))
-            if not math.isnan(value) and value > self.best:
-                self.best, self.state = value, copy.deepcopy(trainer.model.state_dict())
-
-    keep = _KeepBest()
-    extra = [ProgressBar()] if progress else []
-    trainer = Trainer(net, DetectionTask(), optimizer=optimizer, schedule=schedule,
-                      callbacks=[keep, *callbacks, *extra], grad_clip_norm=grad_clip_norm)
-    score_thresh = net.roi_heads.score_thresh
-    net.roi_heads.score_thresh = min(score_thresh, EVAL_SCORE_THRESH)  # mAP counts low-score boxes
-    try:
-        history = trainer.fit(train_loader, val_loader, epochs=epochs)
-    finally:
-        net.roi_heads.score_thresh = score_thresh
-    if keep.state is not None:
-        net.load_state_dict(keep.state)
-    net.eval()
+    history = fit_detector(detector, train, val, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                           warmup=warmup, hflip=hflip, grad_clip_norm=grad_clip_norm, seed=seed, fix=fix,
+                           callbacks=callbacks, progress=progress, eval_score_thresh=EVAL_SCORE_THRESH)
     return detector, history

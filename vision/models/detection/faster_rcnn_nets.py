@@ -9,6 +9,12 @@
 
 With pretrained weights the batch norms are frozen (torchvision's ``FrozenBatchNorm2d``; timm's frozen
 equivalents for Lite0) and only the top ``trainable_backbone_layers`` stages train, as in torchvision.
+
+``masks=True`` builds torchvision's ``MaskRCNN`` on the same backbone and box heads instead (for
+:mod:`vision.models.segmentation.mask_rcnn`): a mask head of ``cfg.mask_layers`` 3×3 convolutions on 14×14 RoI
+features and a predictor with a ``cfg.mask_dim_reduced``-channel transposed convolution (torchvision's
+``MaskRCNNHeads`` / ``MaskRCNNPredictor``; ``(256,) * 4`` and 256 are ``maskrcnn_resnet50_fpn``'s, so its
+state-dict keys are the same).
 """
 
 from __future__ import annotations
@@ -84,25 +90,40 @@ def _lite0_backbone(cfg: FasterRCNNLite0Config, pretrained: bool, frozen_bn: boo
     return backbone
 
 
+def _mask_heads(cfg: Any, in_channels: int, num_classes: int, levels: list[str]) -> dict[str, Any]:
+    """``MaskRCNN``'s mask RoI pooling, head and predictor sized by ``cfg.mask_layers`` / ``cfg.mask_dim_reduced``."""
+    from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
+    from torchvision.ops import MultiScaleRoIAlign
+
+    layers = tuple(cfg.mask_layers)
+    return {"mask_roi_pool": MultiScaleRoIAlign(levels, output_size=14, sampling_ratio=2),
+            "mask_head": MaskRCNNHeads(in_channels, layers, 1),
+            "mask_predictor": MaskRCNNPredictor(layers[-1], cfg.mask_dim_reduced, num_classes)}
+
+
 def build_network(kind: str, cfg: FasterRCNNConfig, num_classes: int, *, pretrained_backbone: bool,
-                   frozen_bn: bool) -> Any:
-    """The torchvision ``FasterRCNN`` of ``cfg`` (heads freshly initialised)."""
-    from torchvision.models.detection import FasterRCNN
+                   frozen_bn: bool, masks: bool = False) -> Any:
+    """The torchvision ``FasterRCNN`` of ``cfg`` (heads freshly initialised); ``MaskRCNN`` with ``masks=True``."""
+    from torchvision.models.detection import FasterRCNN, MaskRCNN
     from torchvision.models.detection.anchor_utils import AnchorGenerator
+    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
     from torchvision.ops import MultiScaleRoIAlign
 
     kwargs: dict[str, Any] = {name: getattr(cfg, name) for name in _FASTER_RCNN_OPTIONS}
     kwargs["rpn_anchor_generator"] = AnchorGenerator(cfg.anchor_sizes, (cfg.aspect_ratios,) * len(cfg.anchor_sizes))
+    network = MaskRCNN if masks else FasterRCNN
     if kind == "lite0":
-        from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+        from torchvision.models.detection.faster_rcnn import TwoMLPHead
 
         backbone = _lite0_backbone(cfg, pretrained_backbone, frozen_bn)
         levels = len(cfg.anchor_sizes)
         if levels != 4:
-            raise InputError(f"faster-rcnn-lite0: anchor_sizes must have 4 levels (strides 8, 16, 32, 64); got "
-                             f"{levels}")
+            raise InputError(f"{'mask' if masks else 'faster'}-rcnn-lite0: anchor_sizes must have 4 levels (strides "
+                             f"8, 16, 32, 64); got {levels}")
         rep = cfg.representation_size
-        return FasterRCNN(
+        if masks:
+            kwargs.update(_mask_heads(cfg, cfg.fpn_channels, num_classes, ["0", "1", "2"]))
+        return network(
             backbone, num_classes=None, image_mean=[127.0 / 255] * 3, image_std=[128.0 / 255] * 3,
             box_roi_pool=MultiScaleRoIAlign(["0", "1", "2"], output_size=7, sampling_ratio=2),
             box_head=TwoMLPHead(cfg.fpn_channels * 7 * 7, rep), box_predictor=FastRCNNPredictor(rep, num_classes),
@@ -131,9 +152,13 @@ def build_network(kind: str, cfg: FasterRCNNConfig, num_classes: int, *, pretrai
         backbone = _resnet_fpn_extractor(body, trainable)
         levels = 5
     if len(cfg.anchor_sizes) != levels:
-        raise InputError(f"faster-rcnn-{kind}: anchor_sizes must have {levels} levels (one per feature map); got "
-                         f"{len(cfg.anchor_sizes)}")
-    return FasterRCNN(backbone, num_classes=num_classes, **kwargs)
+        raise InputError(f"{'mask' if masks else 'faster'}-rcnn-{kind}: anchor_sizes must have {levels} levels (one "
+                         f"per feature map); got {len(cfg.anchor_sizes)}")
+    if masks:  # torchvision's FPN box head (TwoMLPHead, 1024 wide) is built by MaskRCNN itself
+        kwargs.update(_mask_heads(cfg, backbone.out_channels, num_classes, ["0", "1", "2", "3"]))
+        kwargs["box_predictor"] = FastRCNNPredictor(1024, num_classes)
+        num_classes = None  # type: ignore[assignment]
+    return network(backbone, num_classes=num_classes, **kwargs)
 
 
 def _load_backbone(body: Any, arch: str, name: str | None) -> None:

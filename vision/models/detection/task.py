@@ -12,7 +12,12 @@ Logs per epoch (the trainer adds the ``val_`` prefix for validation):
   ``loss_rpn_box_reg`` for Faster R-CNN), batch-size-weighted means like ``loss``;
 * evaluation only: ``map50`` (mAP at IoU 0.5, COCO 101-point interpolation) and ``map`` (mAP@[.5:.95]) over the
   whole epoch's predictions, by :func:`vision.metrics.detection.evaluate_detections` (pycocotools' COCOeval; the
-  same numbers as torchmetrics' ``MeanAveragePrecision``). ``nan`` when the epoch has no ground-truth box.
+  same numbers as torchmetrics' ``MeanAveragePrecision``). ``nan`` when the epoch has no ground-truth box;
+* Mask R-CNN (predictions and targets with ``"masks"``): ``loss_mask`` among the components, and in evaluation
+  ``mask_map50`` / ``mask_map``, the same mAPs with mask IoU (``iou_type="segm"``; a predicted mask is its
+  probabilities > 0.5, as torchvision's reference evaluation does). Masks are kept bit-packed until the epoch ends.
+
+:func:`fit_detector` is the training recipe shared by ``train_faster_rcnn`` and ``train_mask_rcnn``.
 
 **Validation loss.** torchvision detectors return no losses in eval mode. With ``val_loss=True`` (the default)
 :meth:`DetectionTask.step` runs a second, gradient-free forward pass in *loss mode*: the model in train mode so the
@@ -26,6 +31,7 @@ then.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -37,7 +43,7 @@ from torch import nn
 from vision.errors import InputError
 from vision.train.task import MetricAccumulator, StepOutput, Task
 
-__all__ = ["DetectionMetrics", "DetectionTask"]
+__all__ = ["DetectionMetrics", "DetectionTask", "fit_detector"]
 
 _NORM_AND_DROPOUT = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.modules.dropout._DropoutNd,
                      nn.modules.instancenorm._InstanceNorm)
@@ -80,14 +86,29 @@ def _loss_mode_forward(model: nn.Module, images: list[torch.Tensor], targets: li
             m.training = mode
 
 
+def _packed(masks: torch.Tensor, threshold: float) -> tuple[np.ndarray, tuple[int, ...]]:
+    """N×H×W (or N×1×H×W) masks as (bit-packed ``> threshold``, N×H×W shape), 8× smaller to keep for an epoch."""
+    m = masks.detach()
+    if m.ndim == 4:
+        m = m[:, 0]
+    m = (m > threshold).cpu().numpy()
+    return np.packbits(m.reshape(-1)), tuple(m.shape)
+
+
+def _unpacked(packed: tuple[np.ndarray, tuple[int, ...]]) -> np.ndarray:
+    bits, shape = packed
+    return np.unpackbits(bits, count=int(np.prod(shape))).reshape(shape).astype(bool)
+
+
 class DetectionMetrics(MetricAccumulator):
-    """Batch-weighted means of the loss components and, when predictions were made, mAP@0.5 and mAP@[.5:.95]."""
+    """Batch-weighted means of the loss components and, when predictions were made, mAP@0.5 and mAP@[.5:.95]
+    (and the mask mAPs when predictions and targets carry masks)."""
 
     def __init__(self) -> None:
         self._sums: dict[str, float] = {}
         self._count = 0
-        self._preds: list[dict[str, torch.Tensor]] = []
-        self._targets: list[dict[str, torch.Tensor]] = []
+        self._preds: list[dict[str, Any]] = []
+        self._targets: list[dict[str, Any]] = []
 
     def update(self, out: StepOutput) -> None:
         losses = out.outputs.get("losses", {})
@@ -98,10 +119,13 @@ class DetectionMetrics(MetricAccumulator):
         preds = out.outputs.get("predictions")
         if preds is not None:
             for p, t in zip(preds, out.targets):
-                self._preds.append({k: p[k].detach().float().cpu() if k != "labels" else p[k].detach().cpu()
-                                    for k in ("boxes", "scores", "labels")})
-                self._targets.append({"boxes": t["boxes"].detach().float().cpu(),
-                                      "labels": t["labels"].detach().cpu()})
+                pred = {k: p[k].detach().float().cpu() if k != "labels" else p[k].detach().cpu()
+                        for k in ("boxes", "scores", "labels")}
+                target = {"boxes": t["boxes"].detach().float().cpu(), "labels": t["labels"].detach().cpu()}
+                if "masks" in p and "masks" in t:
+                    pred["masks"], target["masks"] = _packed(p["masks"], 0.5), _packed(t["masks"], 0)
+                self._preds.append(pred)
+                self._targets.append(target)
 
     def state(self) -> Any:
         return {"sums": dict(self._sums), "count": self._count, "preds": self._preds, "targets": self._targets}
@@ -132,6 +156,12 @@ class DetectionMetrics(MetricAccumulator):
             report = evaluate_detections(preds, gts, names=names)
             logs["map50"] = float(report.map50)
             logs["map"] = float(report.map50_95)
+            if all("masks" in d for d in self._preds + self._targets):
+                preds, gts = ([dataclasses.replace(det, masks=_unpacked(d["masks"])) for det, d in zip(dets, raw)]
+                              for dets, raw in ((preds, self._preds), (gts, self._targets)))
+                report = evaluate_detections(preds, gts, names=names, iou_type="segm")
+                logs["mask_map50"] = float(report.map50)
+                logs["mask_map"] = float(report.map50_95)
         return logs
 
 
@@ -196,3 +226,72 @@ class DetectionTask(Task):
     def metrics(self) -> MetricAccumulator:
         """Accumulates the loss components and, in evaluation, ``map50`` / ``map``."""
         return DetectionMetrics()
+
+
+def fit_detector(detector: Any, train: Any, val: Any = None, *, epochs: int, batch_size: int, lr: float,
+                 weight_decay: float, warmup: int, hflip: float, grad_clip_norm: float | None, seed: int, fix: bool,
+                 callbacks: Any = (), progress: bool = False, eval_score_thresh: float = 0.001,
+                 masks: bool = False, device: Any = "cpu") -> Any:
+    """Train ``detector.model`` (a torchvision Faster / Mask R-CNN) in place with the shared trainer.
+
+    AdamW, ``warmup`` batches of linear warm-up then a per-batch cosine decay to 0, horizontal flips with
+    probability ``hflip``, gradient-norm clipping, :class:`DetectionTask`; validation runs with the heads' score
+    threshold lowered to ``eval_score_thresh`` (mAP counts low-score boxes). With ``val`` the weights of the epoch
+    with the best ``val_map50`` (``val_mask_map50`` with ``masks``) are kept. The network ends in eval mode.
+
+    Args:
+        detector: a :class:`~vision.models.detection.faster_rcnn.FasterRCNNDetector` (or the Mask R-CNN one) whose
+            classes are the datasets'.
+        train, val: :class:`~vision.data.records.DetectionDataset` s (``val`` may be None).
+        masks: train on instance masks too (targets from the records' instance-mask PNGs).
+        device: where to train (``"cpu"``, ``"cuda"``); the network stays there.
+        the rest: as ``train_faster_rcnn``.
+
+    Returns:
+        The trainer's ``History``.
+
+    Raises:
+        InputError / AnnotationError / DatasetError / ShapeError: bad options or data (see ``detection_loaders``).
+    """
+    import copy
+
+    from vision.models.detection.data import detection_augmentation, detection_loaders
+    from vision.train import Trainer
+    from vision.train.callbacks import Callback, ProgressBar
+    from vision.train.optim import make_optimizer
+    from vision.train.schedules import make_schedule
+
+    train_loader, val_loader = detection_loaders(train, val, batch_size=batch_size, seed=seed, fix=fix, masks=masks,
+                                                 augment=detection_augmentation(hflip=hflip, seed=seed))
+    net = detector.model
+    optimizer = make_optimizer(net, "adamw", lr=lr, weight_decay=weight_decay)
+    steps = len(train_loader) * epochs
+    schedule = None if steps < 2 else make_schedule(
+        optimizer, "warmup", warmup_steps=min(warmup, steps - 1), after="cosine", interval="batch",
+        steps_per_epoch=len(train_loader), epochs=epochs)
+    monitor = "val_mask_map50" if masks else "val_map50"
+
+    class _KeepBest(Callback):
+        """Copies the weights of the epoch with the best ``monitor`` value (in memory)."""
+
+        best, state = -1.0, None
+
+        def on_epoch_end(self, trainer: Any, epoch: int, logs: Any) -> None:
+            value = float(logs.get(monitor, math.nan))
+            if not math.isnan(value) and value > self.best:
+                self.best, self.state = value, copy.deepcopy(trainer.model.state_dict())
+
+    keep = _KeepBest()
+    extra = [ProgressBar()] if progress else []
+    trainer = Trainer(net, DetectionTask(), optimizer=optimizer, schedule=schedule,
+                      callbacks=[keep, *callbacks, *extra], grad_clip_norm=grad_clip_norm, device=device)
+    score_thresh = net.roi_heads.score_thresh
+    net.roi_heads.score_thresh = min(score_thresh, eval_score_thresh)
+    try:
+        history = trainer.fit(train_loader, val_loader, epochs=epochs)
+    finally:
+        net.roi_heads.score_thresh = score_thresh
+    if keep.state is not None:
+        net.load_state_dict(keep.state)
+    net.eval()
+    return history
