@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +19,13 @@ _APPS_DIR = str(Path(__file__).resolve().parents[1])
 if _APPS_DIR not in sys.path:
     sys.path.insert(0, _APPS_DIR)
 
-from detectors import threshold_options  # noqa: E402  (needs the sys.path line above)
+from detectors import detect, held_out, threshold_options  # noqa: E402  (needs the sys.path line above)
 from image_input import image_input  # noqa: E402
 from result_view import detections_table  # noqa: E402
 
 from vision.errors import VisionError  # noqa: E402
 from vision.io import encode_image  # noqa: E402
-from vision.models import create_model, model_spec  # noqa: E402
+from vision.models import model_spec  # noqa: E402
 from vision.models.detection.compare import shipped_detectors  # noqa: E402
 from vision.types import Detections  # noqa: E402
 from vision.viz import annotate  # noqa: E402
@@ -40,30 +39,7 @@ SOURCES = ("Photo or upload", "Held-out synthetic scene")
 SCENES = 20
 
 
-@st.cache_resource(show_spinner="Loading the detector…", max_entries=32)
-def load_detector(name: str, options: tuple[tuple[str, object], ...]):
-    """One detector per (name, options); options are a sorted tuple of pairs so the cache can hash them."""
-    return create_model(name, **dict(options))
 
-
-@st.cache_data(show_spinner="Detecting…", max_entries=64)
-def detect(name: str, options: tuple[tuple[str, object], ...], image: np.ndarray) -> tuple[Detections, float]:
-    """Run one detector on one image; return its detections and the inference time in seconds.
-
-    Cached on (detector, options, image), so moving one detector's slider does not rerun the other detectors.
-    """
-    model = load_detector(name, options)
-    start = time.perf_counter()
-    result = model.predict(image)
-    return result, time.perf_counter() - start
-
-
-@st.cache_resource(show_spinner="Generating the held-out scenes…")
-def held_out(n: int):
-    """The first ``n`` scenes of the held-out test split (the shape detectors never saw them in training)."""
-    from vision.models.detection.scenes_preset import detection_scenes
-
-    return detection_scenes("test", n=n)
 
 
 def haar_options() -> dict:

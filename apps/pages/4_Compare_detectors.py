@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 # `streamlit run apps/Home.py` puts apps/ on sys.path, but AppTest (and running this file directly) does not;
@@ -19,20 +17,19 @@ _APPS_DIR = str(Path(__file__).resolve().parents[1])
 if _APPS_DIR not in sys.path:
     sys.path.insert(0, _APPS_DIR)
 
-from detectors import threshold_options  # noqa: E402  (needs the sys.path line above)
+from detectors import detect, held_out, load_detector, threshold_options  # noqa: E402  (needs the sys.path line above)
 from image_input import image_input  # noqa: E402
 from result_view import detections_table  # noqa: E402
 
 from vision.errors import VisionError  # noqa: E402
-from vision.models import create_model, list_models  # noqa: E402
+from vision.models import list_models  # noqa: E402
 from vision.models.detection.compare import (  # noqa: E402
     EVAL_CONF,
     compare_detectors,
     detector_options,
     shipped_detectors,
 )
-from vision.models.detection.scenes_preset import TEST_SEED, detection_scenes  # noqa: E402
-from vision.types import Detections  # noqa: E402
+from vision.models.detection.scenes_preset import TEST_SEED  # noqa: E402
 from vision.viz import annotate  # noqa: E402
 
 log = logging.getLogger("vision.apps.compare")
@@ -46,27 +43,7 @@ MAP_KEY = "compare.map_result"
 COLUMNS = 3
 
 
-@st.cache_resource(show_spinner="Loading the detector…", max_entries=32)
-def load_detector(name: str, options: tuple[tuple[str, float], ...]):
-    """One detector per (name, options), warmed up once so the first shown latency is not the lazy start-up."""
-    detector = create_model(name, **dict(options))
-    detector.predict(np.full((256, 256, 3), 127, np.uint8))
-    return detector
 
-
-@st.cache_data(show_spinner="Detecting…", max_entries=128)
-def detect(name: str, options: tuple[tuple[str, float], ...], image: np.ndarray) -> tuple[Detections, float]:
-    """One detector on one image: its detections and the ``predict`` time in seconds (cached per image and options)."""
-    model = load_detector(name, options)
-    start = time.perf_counter()
-    result = model.predict(image)
-    return result, time.perf_counter() - start
-
-
-@st.cache_resource(show_spinner="Generating the held-out scenes…")
-def held_out(n: int):
-    """The first ``n`` scenes of the held-out test split (generated once, then read from the cache)."""
-    return detection_scenes("test", n=n)
 
 
 def measure_map(names: list[str]) -> dict:

@@ -30,11 +30,11 @@ _APPS_DIR = str(Path(__file__).resolve().parents[1])
 if _APPS_DIR not in sys.path:
     sys.path.insert(0, _APPS_DIR)
 
-from image_input import image_or_error, upload_max_pixels  # noqa: E402  (needs the sys.path line above)
+from detectors import load_detector  # noqa: E402  (needs the sys.path line above)
+from image_input import image_or_error, upload_max_pixels  # noqa: E402
 from result_view import detections_table  # noqa: E402
 
 from vision.errors import InputError, VideoSourceError, VisionError  # noqa: E402
-from vision.models import create_model  # noqa: E402
 from vision.models.detection.compare import detector_options, shipped_detectors  # noqa: E402
 from vision.viz import annotate  # noqa: E402
 from vision.viz.annotate import draw_label  # noqa: E402
@@ -56,12 +56,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------------------------------------------------------------ library calls
-@st.cache_resource(show_spinner="Loading the detector…", max_entries=16)
-def load_detector(name: str, options: tuple[tuple[str, object], ...]):
-    """One detector per (name, options), for the whole server."""
-    return create_model(name, **dict(options))
-
-
 @st.cache_resource(show_spinner="Making the synthetic-scenes clip…")
 def synthetic_clip(frames: int = 64, step: int = 6) -> str:
     """A clip panning a 256×256 window across one wide synthetic scene (the shape detectors' scene recipe), written
