@@ -93,7 +93,13 @@ def test_bad_input(scenes):
     from vision.data.records import DetectionDataset
 
     train, _ = scenes
-    bare = DetectionDataset(train.root, train.classes, [type(r)(**{**r.__dict__, "semantic_mask": None})
-                                                        for r in train.images[:1]])
+    # a record without a mask path, in a folder without the scenes / VOC mask layout to fall back on
+    elsewhere = train.root.parent / "no_masks"
+    elsewhere.mkdir(exist_ok=True)
+    bare = DetectionDataset(elsewhere, train.classes, [type(r)(**{**r.__dict__, "semantic_mask": None})
+                                                                   for r in train.images[:1]])
     with pytest.raises(DatasetError, match="no semantic mask"):
         SemanticMaskDataset(bare)
+    # the same record in the scenes folder: its masks/semantic/<stem>.png is used
+    found = SemanticMaskDataset(DetectionDataset(train.root, train.classes, bare.images))
+    assert found.read(0)[1].shape == (64, 64)

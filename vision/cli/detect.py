@@ -74,7 +74,7 @@ def _open_detector(name: str, *, conf: float | None, iou: float | None, weights:
     return create_model(name, **options)
 
 
-def _dataset(text: str, *, n: int | None) -> Any:
+def dataset_arg(text: str, *, n: int | None) -> Any:
     """``--data``: a dataset on disk, or ``scenes-<split>`` (the shipped-detector preset, generated once and cached)."""
     from vision.models.detection.scenes_preset import SPLIT_SEEDS, detection_scenes
 
@@ -313,7 +313,7 @@ def cmd_val_detect(args: argparse.Namespace) -> int:
     if not args.model:
         raise InputError("vision val detect: expected --model NAME (vision models list --task detect)")
     data = args.data or "scenes-test"
-    dataset = _dataset(data, n=args.n)
+    dataset = dataset_arg(data, n=args.n)
     conf = EVAL_CONF if args.conf is None else args.conf
     detector = _open_detector(args.model, conf=conf, iou=args.iou, weights=args.weights)
     out = Path(args.out) if args.out else None
@@ -359,7 +359,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(set(names)) != len(names):
         raise InputError(f"--models: {args.models!r} names a detector twice")
     if args.data:
-        images: Any = _dataset(args.data, n=args.n)
+        images: Any = dataset_arg(args.data, n=args.n)
     else:
         if args.n is not None:
             raise InputError("--n: only with --data scenes-*")
@@ -423,18 +423,24 @@ def _save_trained(result: Any, out: Path, model: str) -> Path | None:
     return None
 
 
-def cmd_train_detect(args: argparse.Namespace) -> int:
-    func, registered = _train_function(args.model)
-    out = Path(args.out or f"runs/train/detect/{args.model}")
+def training_inputs(args: argparse.Namespace, default_out: str) -> tuple[Path, Any, Any, bool]:
+    """``vision train detect|segment``'s checked inputs: (run folder, train data, val data or None, --data is the
+    scenes preset). Refuses a non-empty ``--out`` (without ``--overwrite``) and the held-out ``scenes-test``."""
+    out = Path(args.out or default_out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
         raise InputError(f"--out {out}: exists and is not empty; expected a new folder (or pass --overwrite)")
     scenes = args.data in ("scenes", "scenes-train") and not Path(args.data).exists()
     if "scenes-test" in (args.data, args.val) and not Path("scenes-test").exists():
         raise InputError("scenes-test is the held-out set (seed 9), never used "
                          "for training or model selection; train on scenes, validate on scenes-val")
-    train_data = _dataset("scenes-train" if scenes else args.data, n=args.n)
+    train = dataset_arg("scenes-train" if scenes else args.data, n=args.n)
     val_text = args.val or ("scenes-val" if scenes else None)
-    val = _dataset(val_text, n=None) if val_text else None
+    return out, train, dataset_arg(val_text, n=None) if val_text else None, scenes
+
+
+def cmd_train_detect(args: argparse.Namespace) -> int:
+    func, registered = _train_function(args.model)
+    out, train_data, val, scenes = training_inputs(args, f"runs/train/detect/{args.model}")
     params = inspect.signature(func).parameters
     wanted = {"val": val, "epochs": args.epochs, "seed": args.seed, "progress": True, "out_dir": out,
               "overwrite": args.overwrite, "lr": args.lr, "imgsz": args.imgsz, "model": registered,

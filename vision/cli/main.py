@@ -303,7 +303,7 @@ def cmd_val(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
-    from vision.cli import app, detect, stream
+    from vision.cli import app, detect, segment, stream
 
     p = argparse.ArgumentParser(prog="vision", description="Offline-first computer vision: classic ops, training, "
                                 "detection, segmentation, generative and video models.")
@@ -378,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_batch_options(s, batch_size=16, formats="csv")
     s.set_defaults(func=cmd_predict_classify)
     detect.add_predict_parser(pr)
+    segment.add_predict_parser(pr)
 
     e = sub.add_parser("export", help="export a model").add_subparsers(dest="action", required=True, metavar="FORMAT")
     s = e.add_parser("onnx", help="write a classifier as ONNX (preprocessing and labels stored inside)")
@@ -419,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="runs/train/classify")
     s.set_defaults(func=cmd_train_classify)
     detect.add_train_parser(t)
+    segment.add_train_parser(t)
 
     s = sub.add_parser("val", help="evaluate a trained classifier (accuracy, F1) or a detector (vision val detect: mAP)")
     s.add_argument("bundle", metavar="BUNDLE|detect",

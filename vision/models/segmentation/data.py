@@ -29,6 +29,19 @@ def semantic_names(classes: Any) -> tuple[str, ...]:
     return (BACKGROUND, *(str(c) for c in classes))
 
 
+def _mask_file(dataset: Any, rec: Any) -> Path | None:
+    """The semantic mask of ``rec``: the record's own, else the scenes layout's ``masks/semantic/<stem>.png`` (a
+    scenes folder read through its COCO file keeps no mask paths), else VOC's ``SegmentationClass/<stem>.png``."""
+    root = Path(dataset.root)
+    if rec.semantic_mask:
+        return root / rec.semantic_mask
+    stem = Path(rec.file_name).stem
+    for folder in (root / "masks" / "semantic", root / "SegmentationClass"):
+        if (folder / f"{stem}.png").is_file():
+            return folder / f"{stem}.png"
+    return None
+
+
 class SemanticMaskDataset:
     """Item ``i`` = (3×H×W float image in [0, 1], H×W int64 class map) of a dataset with semantic masks.
 
@@ -42,10 +55,12 @@ class SemanticMaskDataset:
     """
 
     def __init__(self, dataset: Any, *, hflip: float = 0.0) -> None:
-        missing = [r.file_name for r in dataset.images if not r.semantic_mask]
+        self.masks = [_mask_file(dataset, r) for r in dataset.images]
+        missing = [r.file_name for r, m in zip(dataset.images, self.masks) if m is None]
         if missing:
             raise DatasetError(f"{len(missing)} image(s) have no semantic mask (first: {missing[0]}); expected a "
-                               "dataset written by vision.data.make_scenes (masks/semantic/*.png)")
+                               "dataset written by vision.data.make_scenes (masks/semantic/<stem>.png) or a VOC "
+                               "folder with SegmentationClass/<stem>.png")
         if not 0.0 <= float(hflip) <= 1.0:
             raise InputError(f"hflip: expected a probability in [0, 1], got {hflip!r}")
         self.dataset, self.hflip = dataset, float(hflip)
@@ -60,15 +75,14 @@ class SemanticMaskDataset:
 
         from vision.io import read_image
 
-        rec = self.dataset.images[index]
         image = read_image(self.dataset.image_path(index))
-        with Image.open(Path(self.dataset.root) / rec.semantic_mask) as im:
+        with Image.open(self.masks[index]) as im:
             mask = np.asarray(im, dtype=np.int64)
         if mask.shape != image.shape[:2]:
-            raise ShapeError(f"{rec.semantic_mask}: mask is {mask.shape[0]}×{mask.shape[1]} but its image is "
+            raise ShapeError(f"{self.masks[index]}: mask is {mask.shape[0]}×{mask.shape[1]} but its image is "
                              f"{image.shape[0]}×{image.shape[1]}; expected the same size")
         if mask.max(initial=0) >= len(self.names):
-            raise DatasetError(f"{rec.semantic_mask}: class id {int(mask.max())} but the dataset has "
+            raise DatasetError(f"{self.masks[index]}: class id {int(mask.max())} but the dataset has "
                                f"{len(self.names)} classes with background; expected ids 0..{len(self.names) - 1}")
         return image, mask
 
