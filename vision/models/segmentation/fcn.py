@@ -16,8 +16,9 @@ dilated-ResNet "FCN head" variant, not the skip-connection FCN, and is 35 M para
 
 :class:`FCNSegmenter` (the registered model) wraps the network: ``predict(image) →``
 :class:`~vision.types.Segmentation` with per-pixel confidence, ``predict_batch``, ``save``. Weights: ``weights=``
-names a manifest entry or a ``.safetensors`` file written by :meth:`FCNSegmenter.save` (its classes and config are
-read from the file); None builds an untrained network.
+names a manifest entry (default ``"fcn-scenes"``: trained here on the synthetic scenes, shipped) or a ``.safetensors``
+file written by :meth:`FCNSegmenter.save` (its classes and config are read from the file); None builds an untrained
+network.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class FCNConfig(ModelConfig):
         classes: the foreground classes; class 0 of the output is always ``"background"``.
         variant: ``"32s"``, ``"16s"`` or ``"8s"`` (which skip connections the decoder fuses).
         widths: channels of the five encoder stages.
-        weights: a manifest name or ``.safetensors`` path, or None (untrained).
+        weights: a manifest name or ``.safetensors`` path (default ``"fcn-scenes"``, the shipped scenes model), or
+            None (untrained).
 
     Raises:
         InputError: a value of the wrong type or out of range.
@@ -65,7 +67,7 @@ class FCNConfig(ModelConfig):
     classes: tuple[str, ...] = SHAPE_CLASSES
     variant: str = "8s"
     widths: tuple[int, ...] = (8, 16, 32, 64, 128)
-    weights: str | None = None
+    weights: str | None = "fcn-scenes"
 
     def __post_init__(self) -> None:
         who = "FCNConfig"
@@ -155,7 +157,7 @@ class FCNNet(nn.Module):
         return self.up_final(out)[..., :h, :w]
 
 
-@register_model("fcn", task="segment")
+@register_model("fcn", task="segment", weights="fcn-scenes")
 class FCNSegmenter:
     """FCN semantic segmentation (8s / 16s / 32s), trained here from scratch.
 
