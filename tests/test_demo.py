@@ -131,3 +131,14 @@ def test_demo_scene_detectors_step_compares_every_shipped_shapes_detector(tmp_pa
     # SCENE_DETECT_SHEET rows of 256 px cells, ground truth + one column per detector, 4 px gaps
     assert sheet.shape == (SCENE_DETECT_SHEET * 256 + (SCENE_DETECT_SHEET + 1) * 4,
                            (len(scene_models) + 1) * 256 + (len(scene_models) + 2) * 4, 3)
+
+
+def test_demo_segmentation_step_scores_the_shipped_fcn(tmp_path):
+    report = run_demo(tmp_path / "demo", only=["semantic segmentation"])
+    assert [s.name for s in report.steps] == ["semantic segmentation (FCN on held-out scenes)"]
+    assert report.ok, report.steps[0].error
+    summary = (tmp_path / "demo" / "summary.md").read_text()
+    miou = float(re.search(r"\*\*mIoU (\d\.\d{3})\*\*", summary).group(1))
+    assert 0.3 < miou <= 1.0 and "| **mean** |" in summary
+    sheet = read_image(tmp_path / "demo" / "segment" / "fcn_scenes.png")
+    assert sheet.shape[1] > 3 * 256 and sheet.std() > 10  # a real 3-column sheet, not a blank image

@@ -226,6 +226,36 @@ def step_scene_detectors(ctx: _Context) -> None:
         ctx.step.lines += ["", f"Not shape detectors, shown on photos above: {', '.join(others)}."]
 
 
+#: held-out scenes the segmentation step scores, and how many its sheet shows
+SEGMENT_IMAGES, SEGMENT_SHEET = 16, 4
+
+
+def step_segmentation(ctx: _Context) -> None:
+    """The shipped FCN on held-out scenes: colour overlays beside the truth, mIoU and per-class IoU."""
+    from vision.metrics.segmentation import evaluate_segmentation
+    from vision.models import create_model
+    from vision.models.detection.scenes_preset import TEST_SEED, detection_scenes
+    from vision.models.segmentation.data import SemanticMaskDataset
+    from vision.types import Segmentation
+    from vision.viz import annotate, tile
+
+    data = SemanticMaskDataset(detection_scenes("test", n=SEGMENT_IMAGES))
+    fcn = create_model("fcn")
+    images, truths = zip(*(data.read(i) for i in range(len(data))))
+    t0 = time.perf_counter()
+    preds = fcn.predict_batch(list(images))
+    ms = _ms(t0) / len(images)
+    report = evaluate_segmentation(preds, truths, names=data.names)
+    cells, captions = [], []
+    for i in range(SEGMENT_SHEET):
+        cells += [images[i], annotate(images[i], Segmentation(truths[i], names=data.names)), annotate(images[i], preds[i])]
+        captions += ["scene", "truth", "fcn"]
+    ctx.save("segment/fcn_scenes.png", tile(cells, cols=3, cell=256, captions=captions))
+    ctx.step.lines += [(f"`fcn` (FCN-8s, shipped `fcn-scenes`) on {len(images)} held-out scenes (test split, seed "
+                        f"{TEST_SEED}): **mIoU {report.miou:.3f}**, pixel accuracy {report.pixel_accuracy:.3f}, "
+                        f"{ms:.0f} ms per 256 px image."), "", report.table()]
+
+
 def step_classic(ctx: _Context) -> None:
     """Classic ops on real photos: edges, Hough, pipelines, denoise and deblur measured by PSNR, warps, kernels."""
     from vision.classic import apply_op
@@ -381,6 +411,7 @@ STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("face detection (OpenCV Haar, MTCNN)", step_faces),
     ("people detection (OpenCV HOG)", step_people),
     ("detectors on held-out scenes", step_scene_detectors),
+    ("semantic segmentation (FCN on held-out scenes)", step_segmentation),
     ("classic ops", step_classic),
     ("ImageNet top-5 (efficientnet-lite0)", step_imagenet),
     ("LR range test (digits CNN)", step_lr_finder),
