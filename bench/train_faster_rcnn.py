@@ -58,7 +58,7 @@ def _latency(detector, dataset, *, n: int, repeats: int = 3) -> dict:
 
     def raw(image):
         with torch.inference_mode():
-            return model([to_tensor_image(image)])
+            return model([to_tensor_image(image).to(detector.device)])
 
     for image in images[:2]:
         raw(image), detector.predict(image)

@@ -26,12 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench scripts import as modules
+
+from train_faster_rcnn import _latency  # noqa: E402  (predict vs the raw torchvision call, interleaved)
 
 
 def _ground_truth(dataset) -> list:
@@ -63,37 +65,6 @@ def _evaluate(detector, dataset, truth, *, batch_size: int = 8) -> dict:
             "box_map50": round(float(bbox.map50), 4), "box_map50_95": round(float(bbox.map50_95), 4),
             "mask_ap50": {k: round(float(v), 4) for k, v in segm.ap50.items()},
             "images": len(dataset), "seconds_per_image": round(seconds / len(dataset), 4)}
-
-
-def _latency(detector, dataset, *, n: int, repeats: int = 3) -> dict:
-    """Median seconds per image of ``detector.predict(array)`` and of the raw torchvision call on the same images
-    (``model([tensor])`` under ``torch.inference_mode``, the uint8 → float conversion included), interleaved."""
-    import torch
-
-    from vision.io import read_image
-    from vision.models.detection.data import to_tensor_image
-
-    images = [read_image(dataset.image_path(i)) for i in range(min(n, len(dataset)))]
-    model = detector.model.eval()
-
-    def raw(image):
-        with torch.inference_mode():
-            return model([to_tensor_image(image).to(detector.device)])
-
-    for image in images[:2]:
-        raw(image), detector.predict(image)
-    ours, theirs = [], []
-    for _ in range(repeats):
-        for image in images:
-            t = time.perf_counter()
-            raw(image)
-            theirs.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            detector.predict(image)
-            ours.append(time.perf_counter() - t)
-    a, b = statistics.median(ours), statistics.median(theirs)
-    return {"vision_predict_s": round(a, 4), "raw_torchvision_s": round(b, 4), "ratio": round(a / b, 3),
-            "images": len(images), "repeats": repeats, "torch_threads": torch.get_num_threads()}
 
 
 def main(argv: list[str] | None = None) -> int:
