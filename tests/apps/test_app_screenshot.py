@@ -454,3 +454,14 @@ def test_video_page_live_webcam_round_trip_over_webrtc(server, browser, tmp_path
     assert frame["width"] > 0 and min(frame["corner"]) > 220, f"{png}: no overlay on the returned frames: {frame}"
     assert distinct_colors(shot) > 50
     assert player("stop")
+
+
+def test_segment_page_shows_scene_truth_and_fcn_overlay(server, browser, tmp_path):
+    b = browser(window=(1400, 1100))
+    b.call("Page.navigate", url=f"{server}/Segment")
+    state = b.wait(lambda s: s["images"] >= 3 and "mIoU on this scene" in s["text"], what="the segment page",
+                   seconds=240)
+    shot = b.screenshot(png := tmp_path / "segment.png")
+    assert_no_error(state, png)
+    assert "Segment" in state["text"] and "hexagon" in state["text"], state["text"]
+    assert distinct_colors(shot) > 5000, f"{png}: no picture on the page"

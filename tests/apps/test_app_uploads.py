@@ -10,6 +10,7 @@ from app_support import (
     COMPARE_PAGE,
     DETECT_PAGE,
     HOME,
+    SEGMENT_PAGE,
     VIDEO_PAGE,
     encode,
     png_header_only,
@@ -39,6 +40,7 @@ IMAGE_PAGES = {
     "classic_ops": (CLASSIC_PAGE, "classic.upload", {}),
     "classify": (CLASSIFY_PAGE, "classify.upload", {}),
     "compare": (COMPARE_PAGE, "compare.upload", {"compare.models": ["haar-face"], "compare.source": "Photo or upload"}),
+    "segment": (SEGMENT_PAGE, "segment.upload", {"segment.source": "photo or upload"}),
 }
 
 
