@@ -87,7 +87,7 @@ def test_detector_options_reach_the_detector(clip, capsys):
 def test_stream_lost_mid_run_exits_1_after_reconnecting(capsys):
     import time
 
-    from vision.infer.stream import MjpegServer
+    from vision.infer.views import MjpegServer
 
     server = MjpegServer(port=0)
 

@@ -19,7 +19,8 @@ import pytest
 
 from vision.data.scene_video import make_scene_video
 from vision.errors import InputError, SourceNotFoundError, VideoSourceError
-from vision.infer.stream import DetectionStream, MjpegServer, run_stream
+from vision.infer.stream import DetectionStream, run_stream
+from vision.infer.views import MjpegServer
 from vision.io import VideoSink, VideoSource
 from vision.models import create_model
 

@@ -110,7 +110,7 @@ def _predict_video(detector: Any, path: Path, save: Path | None, used: set[str])
 
     from vision.io import VideoSink, VideoSource
     from vision.io.files import atomic_write_text
-    from vision.io.video import SINK_CODECS
+    from vision.io.video_sink import SINK_CODECS
     from vision.viz import annotate
 
     lines: list[str] = []

@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "BatchSummary": "vision.infer.batch",
     "expand_sources": "vision.infer.sources",
     "DetectionStream": "vision.infer.stream",
-    "MjpegServer": "vision.infer.stream",
+    "MjpegServer": "vision.infer.views",
     "StreamItem": "vision.infer.stream",
     "StreamStats": "vision.infer.stream",
     "run_stream": "vision.infer.stream",

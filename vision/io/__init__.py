@@ -7,7 +7,8 @@ Importing this package imports numpy and Pillow only (no torch, no cv2).
 """
 
 from vision.io.image import encode_image, image_info, read_image, write_image
-from vision.io.video import Frame, VideoSink, VideoSource
+from vision.io.video import Frame, VideoSource
+from vision.io.video_sink import VideoSink
 
 __all__ = [
     "read_image",
