@@ -112,7 +112,7 @@ def test_demo_scene_detectors_step_compares_every_shipped_shapes_detector(tmp_pa
     from vision.models import create_model
     from vision.models.detection.compare import shipped_detectors
 
-    report = run_demo(tmp_path / "demo", only=["held-out scenes"])
+    report = run_demo(tmp_path / "demo", only=["detectors on held-out"])
     assert [s.name for s in report.steps] == ["detectors on held-out scenes"]
     assert report.ok, report.steps[0].error
     summary = report.summary.read_text()
