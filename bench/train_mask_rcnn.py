@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "weights" / "mask_rcnn_lite0_scenes.safetensors"))
     parser.add_argument("--results", default=str(ROOT / "bench" / "results" / "mask_rcnn_lite0.json"))
     parser.add_argument("--eval-only", action="store_true")
+    parser.add_argument("--train-only", action="store_true",
+                        help="train and save --out, skip the test evaluation (e.g. on a GPU machine without the "
+                             "evaluation's time; evaluate later here with --eval-only)")
     parser.add_argument("--latency", type=int, default=20, help="test images for the predict-vs-torchvision timing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -95,29 +98,38 @@ def main(argv: list[str] | None = None) -> int:
     from vision.models.segmentation.mask_rcnn import load_mask_rcnn
     from vision.weights import sha256_file
 
-    test = detection_scenes("test", n=args.n_test)
-    truth = _ground_truth(test)
     out = Path(args.out)
     command = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     results: dict = {"eval_command" if args.eval_only else "command": command}
     if not args.eval_only:
         from vision.models.segmentation.mask_rcnn import train_mask_rcnn
 
+        train, val = detection_scenes("train", n=args.n_train), detection_scenes("val", n=args.n_val)
         t = time.perf_counter()
         detector, history = train_mask_rcnn(
-            detection_scenes("train", n=args.n_train), detection_scenes("val", n=args.n_val), epochs=args.epochs,
-            batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, warmup=args.warmup, hflip=0.5,
-            seed=args.seed, device=args.device)
+            train, val, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+            warmup=args.warmup, hflip=0.5, seed=args.seed, device=args.device)
         results["train_seconds"] = round(time.perf_counter() - t, 1)
         results["train_device"] = args.device
         results["history"] = {k: [round(v, 4) for v in vals] for k, vals in history.history.items()}
         results["best_epoch"] = 1 + max(range(len(history.epoch)),
                                         key=lambda i: history.history["val_mask_map50"][i])
         detector.to("cpu")
+        if args.train_only:
+            detector.save_weights(out, half=True)
+            Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.results).write_text(json.dumps(results, indent=2) + "\n")
+            print(json.dumps(results, indent=2))
+            return 0
+        test = detection_scenes("test", n=args.n_test)
+        truth = _ground_truth(test)
         detector.model.roi_heads.score_thresh = EVAL_SCORE_THRESH
         results["test_fp32"] = _evaluate(detector, test, truth)
         detector.model.roi_heads.score_thresh = detector.config.box_score_thresh
         detector.save_weights(out, half=True)
+    if args.eval_only:
+        test = detection_scenes("test", n=args.n_test)
+        truth = _ground_truth(test)
     # the shipped form: float16 safetensors loaded back; mAP with the evaluation threshold
     results["test_fp16"] = _evaluate(load_mask_rcnn(out, box_score_thresh=EVAL_SCORE_THRESH), test, truth)
     shipped = load_mask_rcnn(out)

@@ -27,7 +27,7 @@ from vision.models.segmentation.mask_rcnn import (
 from vision.train.task import StepOutput
 
 # an untrained Lite0 Mask R-CNN that builds in well under a second (no ImageNet file read)
-SMALL = {"backbone_weights": None, "min_size": 96, "max_size": 96, "fpn_channels": 16, "representation_size": 32,
+SMALL = {"weights": None, "backbone_weights": None, "min_size": 96, "max_size": 96, "fpn_channels": 16, "representation_size": 32,
          "anchor_sizes": ((16,), (32,), (64,), (128,)), "rpn_pre_nms_top_n_train": 100,
          "rpn_post_nms_top_n_train": 50, "rpn_pre_nms_top_n_test": 50, "rpn_post_nms_top_n_test": 20,
          "rpn_batch_size_per_image": 32, "box_batch_size_per_image": 16, "box_detections_per_img": 10,
@@ -225,11 +225,10 @@ def test_save_load_round_trip_and_class_count_check(trained, scenes, tmp_path):
     half = load_mask_rcnn(det.save_weights(tmp_path / "half.safetensors", half=True))
     assert half.predict(image, min_score=0.0).masks.shape[1:] == before.masks.shape[1:]
     with pytest.raises(WeightsError, match=r"for 5 object classes .* configured for 2 classes"):
-        create_model("mask-rcnn-lite0", **SMALL, weights=str(path), classes=["a", "b"])
-    faster = create_model("faster-rcnn-lite0", **{k: v for k, v in SMALL.items() if not k.startswith("mask")},
-                          weights=None)
+        create_model("mask-rcnn-lite0", **{**SMALL, "weights": str(path)}, classes=["a", "b"])
+    faster = create_model("faster-rcnn-lite0", **{k: v for k, v in SMALL.items() if not k.startswith("mask")})
     faster_path = faster.save_weights(tmp_path / "faster.safetensors")
     with pytest.raises(WeightsError, match="missing tensors"):
-        create_model("mask-rcnn-lite0", **SMALL, weights=str(faster_path))
+        create_model("mask-rcnn-lite0", **{**SMALL, "weights": str(faster_path)})
     with pytest.raises(WeightsError, match="expected 'vision.detector-weights/1' written by save_weights of mask"):
         load_mask_rcnn(faster_path)

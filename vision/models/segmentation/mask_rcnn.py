@@ -75,11 +75,12 @@ class MaskRCNNLite0Config(FasterRCNNLite0Config):
         mask_layers: output channels of the mask head's 3×3 convolutions (on 14×14 RoI features).
         mask_dim_reduced: channels of the predictor's 2× transposed convolution (28×28 mask logits per class).
 
-    ``weights`` defaults to None (new heads on the ImageNet Lite0 backbone); pass a file from
-    :meth:`MaskRCNNDetector.save_weights` or a manifest name.
+    ``weights`` defaults to ``"mask-rcnn-lite0-scenes"``, the shipped scenes model (held-out mask mAP@0.5 0.976); None
+    gives new heads on the ImageNet Lite0 backbone; or pass a file from :meth:`MaskRCNNDetector.save_weights` or a
+    manifest name.
     """
 
-    weights: str | None = None
+    weights: str | None = "mask-rcnn-lite0-scenes"
     mask_layers: tuple[int, ...] = (64, 64)
     mask_dim_reduced: int = 64
 
@@ -137,9 +138,9 @@ class MaskRCNNDetector(FasterRCNNDetector):
     __call__ = predict
 
 
-@register_model("mask-rcnn-lite0", task="segment")
+@register_model("mask-rcnn-lite0", task="segment", weights="mask-rcnn-lite0-scenes")
 def mask_rcnn_lite0(*, config: MaskRCNNLite0Config | dict | None = None, **overrides: Any) -> MaskRCNNDetector:
-    """Mask R-CNN with an EfficientNet-Lite0 FPN backbone and a light mask head (trains on CPU).
+    """Mask R-CNN with an EfficientNet-Lite0 FPN backbone and a light mask head; loads the shipped scenes model.
 
     Args:
         config: a :class:`MaskRCNNLite0Config` or its ``to_dict()``.
