@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from vision.data.records import DetectionDataset
 from vision.data.scenes import SceneConfig, make_scenes
 from vision.errors import DatasetError, InputError, ShapeError, WeightsError
 from vision.models import create_model, model_config, model_from_config
@@ -103,6 +104,43 @@ def test_bad_input(scenes):
     # the same record in the scenes folder: its masks/semantic/<stem>.png is used
     found = SemanticMaskDataset(DetectionDataset(train.root, train.classes, bare.images))
     assert found.read(0)[1].shape == (64, 64)
+
+
+def test_bad_semantic_masks_are_typed_errors_and_void_is_ignored(scenes, tmp_path):
+    """Masks at another size, ids outside the class table, VOC's 255 boundary label, and an all-background mask."""
+    from vision.io import write_image
+    from vision.models.segmentation.data import IGNORE_INDEX
+
+    train, _ = scenes
+    rec = train.images[0]
+
+    def with_mask(array: np.ndarray, name: str) -> SemanticMaskDataset:
+        path = tmp_path / f"{name}.png"
+        write_image(path, array)
+        return SemanticMaskDataset(DetectionDataset(train.root, train.classes, [type(rec)(**{**rec.__dict__,
+                                                                                          "semantic_mask": str(path)})]))
+
+    with pytest.raises(ShapeError, match=r"mask is 10×12 but its image is 64×64; expected the same size"):
+        with_mask(np.zeros((10, 12), np.uint8), "small").read(0)
+    with pytest.raises(DatasetError, match=r"class id 9 but the dataset has 3 classes .* expected ids 0\.\.2 or 255"):
+        with_mask(np.full((64, 64), 9, np.uint8), "outside").read(0)
+    with pytest.raises(ShapeError, match="single-channel"):
+        with_mask(np.zeros((64, 64, 3), np.uint8), "rgb").read(0)
+    void = np.zeros((64, 64), np.uint8)
+    void[:, :8] = 255
+    void[10:20, 10:20] = 2
+    _, y = with_mask(void, "void")[0]
+    assert int((y == IGNORE_INDEX).sum()) == 64 * 8 and int((y == 2).sum()) == 100
+    # void pixels count in neither the loss nor the metrics: a perfect prediction elsewhere scores 1.0
+    task = SegmentationTask()
+    logits = torch.nn.functional.one_hot(y.clamp(min=0), 3).permute(2, 0, 1)[None].float() * 20
+    out = task.step(lambda x: logits, (torch.zeros(1, 3, 64, 64), y[None]), train=False)
+    acc = task.metrics()
+    acc.update(out)
+    assert float(out.loss) < 1e-6 and acc.compute() == {"miou": 1.0, "pixel_accuracy": 1.0}
+    # an all-background mask is valid (an image without objects)
+    _, empty = with_mask(np.zeros((64, 64), np.uint8), "empty")[0]
+    assert int(empty.max()) == 0
 
 
 def test_shipped_fcn_segments_held_out_scenes():

@@ -13,7 +13,7 @@ from PIL import Image
 
 from vision.data.records import DetectionDataset
 from vision.data.scenes import SHAPE_CLASSES, SceneConfig, make_scenes
-from vision.errors import DatasetError, InputError, ShapeError, WeightsError
+from vision.errors import AnnotationError, DatasetError, InputError, ShapeError, WeightsError
 from vision.io import write_image
 from vision.models import create_model, list_models, model_config, model_from_config
 from vision.models.detection.data import DetectionTorchDataset, detection_augmentation, detection_loaders
@@ -125,6 +125,15 @@ def test_missing_or_wrong_instance_masks_are_typed_errors(scenes, tmp_path):
                                                                             instance_id=0)])
     with pytest.raises(DatasetError, match="instance id 0"):
         DetectionTorchDataset(DetectionDataset(train.root, list(train.classes), [rec]), masks=True)
+    # an object whose instance id has no pixel in the PNG: typed error, or dropped with fix=True
+    blank = tmp_path / "blank.png"
+    write_image(blank, np.zeros((80, 96), np.uint8))
+    rec = dataclasses.replace(train.images[0], instance_mask=str(blank))
+    empty = DetectionDataset(train.root, list(train.classes), [rec])
+    with pytest.raises(AnnotationError, match=r"object 0 \(instance id \d+\) has no pixels in its instance mask"):
+        DetectionTorchDataset(empty, masks=True)[0]
+    _, target = DetectionTorchDataset(empty, masks=True, fix=True)[0]
+    assert len(target["boxes"]) == len(target["labels"]) == len(target["masks"]) == 0
     with pytest.raises(InputError, match="masks=True needs augment=None or an albumentations"):
         DetectionTorchDataset(train, masks=True, augment=lambda im, b, c: (im, b, c))
     with pytest.raises(InputError, match="with masks=False; expected masks=True"):

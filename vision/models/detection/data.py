@@ -130,7 +130,9 @@ class DetectionTorchDataset:
             or a callable ``(image, boxes, class_ids) -> (image, boxes, class_ids)`` (see the module docstring).
         check: validate every annotation now (recommended; False skips it for a dataset already validated, e.g.
             one just generated — boxes are then used as they are).
-        fix: clip out-of-image boxes and drop degenerate ones (logged) instead of raising.
+        fix: clip out-of-image boxes and drop degenerate ones (logged) instead of raising; with ``masks``, also
+            drop objects whose instance id has no pixel in the instance-mask PNG (else AnnotationError when the
+            item is read).
         masks: add the objects' instance masks to the targets (``"masks"``, uint8 N×H×W; see the module docstring).
 
     Attributes:
@@ -310,6 +312,16 @@ class DetectionTorchDataset:
             target = {"boxes": torch.from_numpy(boxes), "labels": torch.from_numpy(ids + 1), "image_id": int(index)}
             return to_tensor_image(image), target
         instances, inst_map = self._instance_ids[index].copy(), self.load_instance_map(index)
+        empty = ~np.isin(instances, np.unique(inst_map))
+        if empty.any():  # an annotation whose instance id has no pixel: the annotation and the PNG disagree
+            k = int(np.flatnonzero(empty)[0])
+            where = f"{self.dataset.image_path(index)}: object {k} (instance id {int(instances[k])})"
+            if not self.fix:
+                raise AnnotationError(f"{where} has no pixels in its instance mask ({int(empty.sum())} such "
+                                      "object(s)); expected every object's instance id in the PNG (fix=True drops "
+                                      "such objects)")
+            logger.warning("%s has no pixels in its instance mask; dropped (fix=True)", where)
+            boxes, ids, instances = boxes[~empty], ids[~empty], instances[~empty]
         if self.augment is not None:
             image, boxes, ids, instances, inst_map = self._augment_with_masks(image, boxes, ids, instances, inst_map)
         masks = (inst_map[None] == instances[:, None, None]).reshape(len(ids), *inst_map.shape[:2])

@@ -19,7 +19,10 @@ from torch import nn
 from vision.errors import DatasetError, InputError, ShapeError
 from vision.train.task import MetricAccumulator, StepOutput, Task, split_xy
 
-__all__ = ["SegmentationTask", "SemanticMaskDataset", "semantic_names"]
+__all__ = ["IGNORE_INDEX", "SegmentationTask", "SemanticMaskDataset", "semantic_names"]
+
+#: the target id of unlabelled pixels (torch's ``CrossEntropyLoss`` default ``ignore_index``)
+IGNORE_INDEX = -100
 
 BACKGROUND = "background"
 
@@ -49,12 +52,16 @@ class SemanticMaskDataset:
         dataset: a :class:`~vision.data.records.DetectionDataset` whose records name ``semantic_mask`` files.
         hflip: probability of mirroring image and mask together (torch's global generator, so the trainer's seeding
             makes it reproducible).
+        void: the mask value of "not labelled" pixels (VOC's object boundaries are 255); they become
+            :data:`IGNORE_INDEX` in the targets, so they count in neither the loss nor ``miou`` / ``pixel_accuracy``.
+            None: every value must be a class id.
 
     Raises:
-        DatasetError: an image without a semantic mask.
+        DatasetError: an image without a semantic mask; reading an item: a mask value that is neither a class id
+        nor ``void``. ShapeError: reading an item whose mask is not at its image's size.
     """
 
-    def __init__(self, dataset: Any, *, hflip: float = 0.0) -> None:
+    def __init__(self, dataset: Any, *, hflip: float = 0.0, void: int | None = 255) -> None:
         self.masks = [_mask_file(dataset, r) for r in dataset.images]
         missing = [r.file_name for r, m in zip(dataset.images, self.masks) if m is None]
         if missing:
@@ -63,14 +70,15 @@ class SemanticMaskDataset:
                                "folder with SegmentationClass/<stem>.png")
         if not 0.0 <= float(hflip) <= 1.0:
             raise InputError(f"hflip: expected a probability in [0, 1], got {hflip!r}")
-        self.dataset, self.hflip = dataset, float(hflip)
+        self.dataset, self.hflip, self.void = dataset, float(hflip), void
         self.names = semantic_names(dataset.classes)
 
     def __len__(self) -> int:
         return len(self.dataset)
 
     def read(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """(H×W×3 uint8 image, H×W int64 class map) of item ``index``, unaugmented."""
+        """(H×W×3 uint8 image, H×W int64 class map) of item ``index``, unaugmented; ``void`` pixels are
+        :data:`IGNORE_INDEX`."""
         from PIL import Image
 
         from vision.io import read_image
@@ -78,12 +86,20 @@ class SemanticMaskDataset:
         image = read_image(self.dataset.image_path(index))
         with Image.open(self.masks[index]) as im:
             mask = np.asarray(im, dtype=np.int64)
+        if mask.ndim != 2:
+            raise ShapeError(f"{self.masks[index]}: mask has shape {mask.shape}; expected a single-channel H×W PNG "
+                             "of class ids (a palette PNG reads as ids)")
         if mask.shape != image.shape[:2]:
             raise ShapeError(f"{self.masks[index]}: mask is {mask.shape[0]}×{mask.shape[1]} but its image is "
                              f"{image.shape[0]}×{image.shape[1]}; expected the same size")
-        if mask.max(initial=0) >= len(self.names):
-            raise DatasetError(f"{self.masks[index]}: class id {int(mask.max())} but the dataset has "
-                               f"{len(self.names)} classes with background; expected ids 0..{len(self.names) - 1}")
+        if self.void is not None:
+            mask[mask == self.void] = IGNORE_INDEX
+        labelled = mask[mask != IGNORE_INDEX]
+        if labelled.size and (labelled.max() >= len(self.names) or labelled.min() < 0):
+            bad = int(labelled.max() if labelled.max() >= len(self.names) else labelled.min())
+            raise DatasetError(f"{self.masks[index]}: class id {bad} but the dataset has {len(self.names)} classes "
+                               f"with background; expected ids 0..{len(self.names) - 1}"
+                               f"{'' if self.void is None else f' or {self.void} (void)'}")
         return image, mask
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,6 +121,8 @@ class _ConfusionAccumulator(MetricAccumulator):
         logits = out.outputs.detach()
         k = int(logits.shape[1])
         pred, true = logits.argmax(dim=1).flatten().cpu(), out.targets.detach().flatten().cpu()
+        keep = (true >= 0) & (true < k)  # IGNORE_INDEX (void) pixels are not counted
+        pred, true = pred[keep], true[keep]
         cm = torch.bincount(true * k + pred, minlength=k * k).reshape(k, k)
         self.cm = cm if self.cm is None else self.cm + cm
 
@@ -135,7 +153,7 @@ class SegmentationTask(Task):
 
     metric_names = ("miou", "pixel_accuracy")
 
-    def __init__(self, class_weights: Any = None, ignore_index: int = -100) -> None:
+    def __init__(self, class_weights: Any = None, ignore_index: int = IGNORE_INDEX) -> None:
         weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
         self.loss = nn.CrossEntropyLoss(weight=weight, ignore_index=ignore_index)
 
