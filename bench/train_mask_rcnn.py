@@ -38,17 +38,7 @@ from train_faster_rcnn import _latency  # noqa: E402  (predict vs the raw torchv
 
 def _ground_truth(dataset) -> list:
     """One ground-truth ``Detections`` with instance masks (from the PNGs) per image of ``dataset``."""
-    from vision.models.detection.data import DetectionTorchDataset
-    from vision.types import Detections
-
-    ds = DetectionTorchDataset(dataset, masks=True)
-    out = []
-    for i in range(len(ds)):
-        rec = dataset.images[i]
-        boxes, ids = ds.annotations(i)
-        out.append(Detections(boxes, [1.0] * len(ids), ids, names=tuple(dataset.classes), masks=ds.instance_masks(i),
-                              image_shape=(rec.height, rec.width)))
-    return out
+    return [dataset.detections(i, masks=True) for i in range(len(dataset))]
 
 
 def _evaluate(detector, dataset, truth, *, batch_size: int = 8) -> dict:

@@ -456,10 +456,11 @@ def test_video_page_live_webcam_round_trip_over_webrtc(server, browser, tmp_path
     assert player("stop")
 
 
-def test_segment_page_shows_scene_truth_and_fcn_overlay(server, browser, tmp_path):
-    b = browser(window=(1400, 1100))
+def test_segment_page_shows_scene_truths_and_both_predictions(server, browser, tmp_path):
+    b = browser(window=(1400, 1700))
     b.call("Page.navigate", url=f"{server}/Segment")
-    state = b.wait(lambda s: s["images"] >= 3 and "mIoU on this scene" in s["text"], what="the segment page",
+    state = b.wait(lambda s: s["images"] >= 5 and "mIoU on this scene" in s["text"]
+                   and "mask AP@0.5 on this scene" in s["text"], what="the segment page",
                    seconds=240)
     shot = b.screenshot(png := tmp_path / "segment.png")
     assert_no_error(state, png)

@@ -57,16 +57,64 @@ class DetectionDataset:
     def __len__(self) -> int:
         return len(self.images)
 
-    def detections(self, index: int) -> Detections:
-        """The ground truth of image ``index`` as a :class:`~vision.types.Detections`."""
+    def detections(self, index: int, *, masks: bool = False) -> Detections:
+        """The ground truth of image ``index`` as a :class:`~vision.types.Detections`.
+
+        Args:
+            masks: add each object's boolean mask from the image's instance-mask PNG (:meth:`instance_map`).
+
+        Raises:
+            With ``masks``: as :meth:`instance_map`, and DatasetError for an object without an instance id.
+        """
         rec = self.images[index]
         if rec.objects:
             boxes = np.array([o.bbox for o in rec.objects], dtype=np.float32)
             ids = np.array([o.category_id for o in rec.objects], dtype=np.int64)
         else:
             boxes, ids = np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
-        return Detections(boxes, np.ones(len(ids), np.float32), ids, names=self.classes,
+        object_masks = None
+        if masks:
+            instance = np.array([o.instance_id for o in rec.objects], dtype=np.int64)
+            if (instance <= 0).any():
+                from vision.errors import DatasetError
+
+                raise DatasetError(f"{self.image_path(index)}: an object has instance id "
+                                   f"{int(instance[instance <= 0][0])}; expected every object's instance_id to be its "
+                                   "pixel value (> 0) in the instance-mask PNG")
+            inst_map = self.instance_map(index)
+            object_masks = (inst_map[None] == instance[:, None, None]).reshape(len(instance), *inst_map.shape)
+        return Detections(boxes, np.ones(len(ids), np.float32), ids, names=self.classes, masks=object_masks,
                           image_shape=(rec.height, rec.width))
+
+    def instance_map(self, index: int) -> np.ndarray:
+        """The instance-mask PNG of image ``index`` as an H×W int64 array (pixel = instance id, 0 = background).
+
+        Raises:
+            DatasetError: the record names no instance mask. ShapeError: its size differs from the record's image,
+            or it is not single-channel. SourceNotFoundError / ImageDecodeError: the file is missing or unreadable.
+        """
+        from PIL import Image
+
+        from vision.errors import DatasetError, ImageDecodeError, ShapeError, SourceNotFoundError
+
+        rec = self.images[index]
+        if not rec.instance_mask:
+            raise DatasetError(f"{self.image_path(index)}: no instance mask; expected a record with an "
+                               "instance_mask PNG")
+        path = Path(self.root) / rec.instance_mask
+        if not path.is_file():
+            raise SourceNotFoundError(f"{path}: instance mask of {rec.file_name} not found")
+        try:
+            with Image.open(path) as im:
+                mask = np.asarray(im)
+        except (OSError, ValueError) as exc:
+            raise ImageDecodeError(f"{path}: cannot read the instance mask ({exc}); expected a PNG") from exc
+        if mask.ndim != 2:
+            raise ShapeError(f"{path}: the instance mask has shape {mask.shape}; expected a single-channel H×W PNG")
+        if mask.shape != (rec.height, rec.width):
+            raise ShapeError(f"{path}: the instance mask is {mask.shape[1]}×{mask.shape[0]} px but its image "
+                             f"{rec.file_name} is {rec.width}×{rec.height}; expected the same size")
+        return mask.astype(np.int64)
 
     def image_path(self, index: int) -> Path:
         return Path(self.root) / self.images[index].file_name

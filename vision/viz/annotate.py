@@ -59,12 +59,16 @@ def _scale_for(image: np.ndarray) -> float:
     return max(0.4, min(image.shape[:2]) / 900)
 
 
-def _draw_detections(canvas: np.ndarray, det: Detections, *, mask_alpha: float, show_score: bool) -> None:
+def _draw_detections(canvas: np.ndarray, det: Detections, *, mask_alpha: float, show_score: bool,
+                     color_by: str = "class") -> None:
     import cv2
 
     scale = _scale_for(canvas)
     thick = max(2, round(min(canvas.shape[:2]) / 300))
-    key = det.track_ids if det.track_ids is not None else det.class_ids
+    if det.track_ids is not None:
+        key = det.track_ids
+    else:
+        key = det.class_ids if color_by == "class" else np.arange(len(det))
     if det.masks is not None and len(det):
         overlay = canvas.copy()
         for m, k in zip(det.masks, key):
@@ -166,7 +170,7 @@ def _draw_regions(canvas: np.ndarray, regions: Regions, *, mask_alpha: float) ->
 
 def annotate(image: Any, result: Detections | Segmentation | Classification | Lines | Circles | Regions | Warped, *,
              mask_alpha: float = 0.45,
-             show_score: bool = True, background: int | None = 0) -> np.ndarray:
+             show_score: bool = True, background: int | None = 0, color_by: str = "class") -> np.ndarray:
     """Return a copy of ``image`` with ``result`` drawn on it.
 
     Args:
@@ -176,8 +180,10 @@ def annotate(image: Any, result: Detections | Segmentation | Classification | Li
         mask_alpha: opacity of mask colours (0 = invisible, 1 = opaque).
         show_score: print scores beside labels.
         background: the segmentation class id left unpainted (None paints every class).
+        color_by: detections' colours: ``"class"`` (one per class) or ``"instance"`` (one per object — instance
+            masks of one class told apart); tracked detections are always coloured by track id.
     Raises:
-        InputError: an unknown result type, or a mask whose size differs from the image.
+        InputError: an unknown result type or ``color_by``, or a mask whose size differs from the image.
     Example:
         >>> import numpy as np; from vision.types import Detections
         >>> out = annotate(np.zeros((64, 64, 3), np.uint8), Detections([[8, 8, 40, 40]], [0.9], [0], names=["cat"]))
@@ -188,12 +194,14 @@ def annotate(image: Any, result: Detections | Segmentation | Classification | Li
 
     if not 0.0 <= mask_alpha <= 1.0:
         raise InputError(f"mask_alpha: expected a value in [0, 1], got {mask_alpha}")
+    if color_by not in ("class", "instance"):
+        raise InputError(f"color_by: expected 'class' or 'instance', got {color_by!r}")
     canvas = np.array(read_image(image), copy=True)
     if isinstance(result, Detections):
         if result.masks is not None and result.masks.shape[1:] != canvas.shape[:2]:
             raise InputError(f"detection masks are {result.masks.shape[1]}×{result.masks.shape[2]}, expected the image "
                              f"size {canvas.shape[0]}×{canvas.shape[1]}")
-        _draw_detections(canvas, result, mask_alpha=mask_alpha, show_score=show_score)
+        _draw_detections(canvas, result, mask_alpha=mask_alpha, show_score=show_score, color_by=color_by)
     elif isinstance(result, Segmentation):
         _draw_segmentation(canvas, result, mask_alpha=mask_alpha, background=background)
     elif isinstance(result, Classification):

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from vision.data.records import DetectionDataset
-from vision.errors import AnnotationError, DatasetError, InputError, ShapeError
+from vision.errors import AnnotationError, DatasetError, InputError
 
 __all__ = ["DetectionTorchDataset", "detection_augmentation", "detection_collate", "detection_loaders",
            "to_tensor_image"]
@@ -225,31 +225,9 @@ class DetectionTorchDataset:
         """The instance-mask PNG of image ``index`` as an H×W int64 array (pixel = instance id, 0 = background).
 
         Raises:
-            DatasetError: the record names no instance mask. ShapeError: its size differs from the record's image.
-            SourceNotFoundError / ImageDecodeError: the file is missing or unreadable.
+            As :meth:`vision.data.records.DetectionDataset.instance_map`.
         """
-        from PIL import Image
-
-        from vision.errors import ImageDecodeError, SourceNotFoundError
-
-        rec = self.dataset.images[index]
-        if not rec.instance_mask:
-            raise DatasetError(f"{self.dataset.image_path(index)}: no instance mask; expected a record with an "
-                               "instance_mask PNG")
-        path = Path(self.dataset.root) / rec.instance_mask
-        if not path.is_file():
-            raise SourceNotFoundError(f"{path}: instance mask of {rec.file_name} not found")
-        try:
-            with Image.open(path) as im:
-                mask = np.asarray(im)
-        except (OSError, ValueError) as exc:
-            raise ImageDecodeError(f"{path}: cannot read the instance mask ({exc}); expected a PNG") from exc
-        if mask.ndim != 2:
-            raise ShapeError(f"{path}: the instance mask has shape {mask.shape}; expected a single-channel H×W PNG")
-        if mask.shape != (rec.height, rec.width):
-            raise ShapeError(f"{path}: the instance mask is {mask.shape[1]}×{mask.shape[0]} px but its image "
-                             f"{rec.file_name} is {rec.width}×{rec.height}; expected the same size")
-        return mask.astype(np.int64)
+        return self.dataset.instance_map(index)
 
     def instance_masks(self, index: int) -> np.ndarray:
         """The N×H×W boolean masks of image ``index``'s checked objects (paired with :meth:`annotations`), from its
