@@ -133,12 +133,14 @@ def test_demo_scene_detectors_step_compares_every_shipped_shapes_detector(tmp_pa
                            (len(scene_models) + 1) * 256 + (len(scene_models) + 2) * 4, 3)
 
 
-def test_demo_segmentation_step_scores_the_shipped_fcn(tmp_path):
-    report = run_demo(tmp_path / "demo", only=["semantic segmentation"])
-    assert [s.name for s in report.steps] == ["semantic segmentation (FCN on held-out scenes)"]
+def test_demo_segmentation_step_scores_the_shipped_fcn_and_mask_rcnn(tmp_path):
+    report = run_demo(tmp_path / "demo", only=["segmentation (FCN"])
+    assert [s.name for s in report.steps] == ["segmentation (FCN semantic, Mask R-CNN instance, held-out scenes)"]
     assert report.ok, report.steps[0].error
     summary = (tmp_path / "demo" / "summary.md").read_text()
     miou = float(re.search(r"\*\*mIoU (\d\.\d{3})\*\*", summary).group(1))
     assert 0.3 < miou <= 1.0 and "| **mean** |" in summary
-    sheet = read_image(tmp_path / "demo" / "segment" / "fcn_scenes.png")
-    assert sheet.shape[1] > 3 * 256 and sheet.std() > 10  # a real 3-column sheet, not a blank image
+    mask_ap = float(re.search(r"\*\*mask AP@0\.5 (\d\.\d{3})\*\*", summary).group(1))
+    assert 0.5 < mask_ap <= 1.0
+    sheet = read_image(tmp_path / "demo" / "segment" / "segmentation_scenes.png")
+    assert sheet.shape[1] > 5 * 256 and sheet.std() > 10  # a real 5-column sheet, not a blank image
