@@ -57,3 +57,30 @@ def test_refusals(scenes, tmp_path, capsys):
                                                             "annotations": [], "categories": [{"id": 1, "name": "x"}]}))
     assert main(["train", "segment", "--data", str(tmp_path / "plain" / "a.json"), "--out", str(tmp_path / "r2")]) == 2
     assert "no semantic mask" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_mask_rcnn_then_predict_instances(scenes, tmp_path, capsys):
+    from vision.types import Detections
+
+    run = tmp_path / "mask"
+    assert main(["train", "segment", "--model", "mask-rcnn-lite0", "--data", str(scenes), "--val", str(scenes),
+                 "--epochs", "1", "--batch-size", "2", "--out", str(run)]) == 0
+    text = capsys.readouterr().out
+    weights = run / "mask_rcnn_lite0.safetensors"
+    assert "val_mask_map50" in text and weights.is_file()
+    assert f"vision predict segment IMAGES --model mask-rcnn-lite0 --weights {weights}" in text
+    image = str(scenes / "images" / "000000.png")
+    assert main(["predict", "segment", image, "--model", "mask-rcnn-lite0", "--weights", str(weights),
+                 "--conf", "0.0", "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    det = Detections.from_dict(record)
+    assert det.names == ("circle", "square") and det.image_shape == (64, 64)
+    assert det.masks is not None and det.masks.shape[1:] == (64, 64) and len(det) > 0  # conf 0 keeps everything
+    assert main(["predict", "segment", image, "--model", "mask-rcnn-lite0", "--weights", str(weights)]) == 0
+    assert "object" in capsys.readouterr().out  # the console line lists objects, not class shares
+
+
+def test_conf_only_for_instance_models(scenes, capsys):
+    assert main(["predict", "segment", str(scenes / "images"), "--model", "fcn", "--conf", "0.5"]) == 2
+    assert "--conf / --iou apply to instance segmenters" in capsys.readouterr().err

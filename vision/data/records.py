@@ -61,10 +61,10 @@ class DetectionDataset:
         """The ground truth of image ``index`` as a :class:`~vision.types.Detections`.
 
         Args:
-            masks: add each object's boolean mask from the image's instance-mask PNG (:meth:`instance_map`).
+            masks: add each object's boolean mask (:meth:`object_masks`).
 
         Raises:
-            With ``masks``: as :meth:`instance_map`, and DatasetError for an object without an instance id.
+            With ``masks``: as :meth:`object_masks`.
         """
         rec = self.images[index]
         if rec.objects:
@@ -72,19 +72,60 @@ class DetectionDataset:
             ids = np.array([o.category_id for o in rec.objects], dtype=np.int64)
         else:
             boxes, ids = np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
-        object_masks = None
-        if masks:
+        object_masks = self.object_masks(index) if masks else None
+        return Detections(boxes, np.ones(len(ids), np.float32), ids, names=self.classes, masks=object_masks,
+                          image_shape=(rec.height, rec.width))
+
+    def object_masks(self, index: int) -> np.ndarray:
+        """The N×H×W boolean masks of image ``index``'s objects, in ``rec.objects`` order.
+
+        From the record's instance-mask PNG when it has one (each object's pixels = its ``instance_id``; what
+        :func:`~vision.data.scenes.make_scenes` writes), else from every object's COCO ``segmentation`` attribute
+        (polygons, or RLE compressed or not, as :func:`~vision.data.formats.read_coco` keeps them; decoded by
+        pycocotools). An image without objects gives ``0×H×W``.
+
+        Raises:
+            DatasetError: no instance mask and an object without a segmentation, or an object without an instance
+            id (> 0) in a record with an instance mask; as :meth:`instance_map` otherwise.
+        """
+        from vision.errors import DatasetError
+
+        rec = self.images[index]
+        h, w = rec.height, rec.width
+        if rec.instance_mask:
             instance = np.array([o.instance_id for o in rec.objects], dtype=np.int64)
             if (instance <= 0).any():
-                from vision.errors import DatasetError
-
                 raise DatasetError(f"{self.image_path(index)}: an object has instance id "
                                    f"{int(instance[instance <= 0][0])}; expected every object's instance_id to be its "
                                    "pixel value (> 0) in the instance-mask PNG")
             inst_map = self.instance_map(index)
-            object_masks = (inst_map[None] == instance[:, None, None]).reshape(len(instance), *inst_map.shape)
-        return Detections(boxes, np.ones(len(ids), np.float32), ids, names=self.classes, masks=object_masks,
-                          image_shape=(rec.height, rec.width))
+            return (inst_map[None] == instance[:, None, None]).reshape(len(instance), *inst_map.shape)
+        if not rec.objects:
+            return np.zeros((0, h, w), bool)
+        missing = [j for j, o in enumerate(rec.objects) if not o.attributes.get("segmentation")]
+        if missing:
+            raise DatasetError(f"{self.image_path(index)}: no instance mask, and object {missing[0]} has no COCO "
+                               f"segmentation ({len(missing)} of {len(rec.objects)} objects); expected an "
+                               "instance_mask PNG (as vision.data.make_scenes writes) or polygons / RLE per object "
+                               "(COCO instances)")
+        from pycocotools import mask as mask_utils
+
+        out = np.zeros((len(rec.objects), h, w), bool)
+        for j, obj in enumerate(rec.objects):
+            seg = obj.attributes["segmentation"]
+            try:
+                if isinstance(seg, list):  # polygons
+                    rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
+                elif isinstance(seg, dict) and isinstance(seg.get("counts"), list):  # uncompressed RLE
+                    rle = mask_utils.frPyObjects(seg, h, w)
+                else:
+                    rle = dict(seg, counts=seg["counts"].encode() if isinstance(seg["counts"], str) else seg["counts"])
+                out[j] = mask_utils.decode(rle).astype(bool).reshape(h, w)
+            except (TypeError, ValueError, KeyError, IndexError) as exc:
+                raise DatasetError(f"{self.image_path(index)}: object {j} has a COCO segmentation that cannot be "
+                                   f"decoded at {w}×{h} ({type(exc).__name__}: {exc}); expected polygons or RLE") \
+                    from exc
+        return out
 
     def instance_map(self, index: int) -> np.ndarray:
         """The instance-mask PNG of image ``index`` as an H×W int64 array (pixel = instance id, 0 = background).

@@ -274,9 +274,9 @@ def _config_class(name: str) -> type:
     from vision.models.registry import model_spec
 
     spec = model_spec(name)
-    if spec.task != "detect":
-        raise InputError(f"model {name!r} is a {spec.task!r} model; expected a detector (vision models list --task "
-                         f"detect)")
+    if spec.task not in ("detect", "segment"):
+        raise InputError(f"model {name!r} is a {spec.task!r} model; expected a detector or an instance segmenter "
+                         "(vision models list --task detect|segment)")
     factory = spec.factory
 
     def specific(cls: Any) -> bool:
@@ -310,7 +310,7 @@ def detector_options(name: str, *, conf: float | None = None, iou: float | None 
     fields of ``name``'s config class (see :data:`CONF_FIELDS`, :data:`IOU_FIELDS`) without building the model.
 
     Args:
-        name: a registered detector (``list_models("detect")``).
+        name: a registered detector (``list_models("detect")``) or instance segmenter (Mask R-CNN, YOLO-seg).
         conf: keep detections scoring at least this (``[0, 1]``); None leaves the model's default.
         iou: NMS overlap threshold (``(0, 1]``); None leaves the model's default.
     Returns:

@@ -22,12 +22,15 @@ Images with no objects are allowed: their target holds ``boxes`` of shape ``0×4
 (torchvision trains on them as pure background).
 
 Instance masks (``masks=True``, for Mask R-CNN): the target also holds ``"masks"``, a uint8 ``N×H×W`` tensor (1 =
-the object's pixels) read from the record's ``instance_mask`` PNG (pixel value = the object's ``instance_id``, 0 =
-background; what :func:`~vision.data.scenes.make_scenes` writes), one per kept object. A record without an instance
-mask, or an object without an instance id, is a :class:`~vision.errors.DatasetError` at construction; a mask whose
-size differs from its image a :class:`~vision.errors.ShapeError` when it is loaded. Augmentation then needs an
-albumentations ``Compose`` (it moves the instance map with the image, e.g. flips, and keeps masks and boxes
-paired); a plain callable cannot move masks and is refused.
+the object's pixels), one per kept object, from
+:meth:`~vision.data.records.DetectionDataset.object_masks`: the record's ``instance_mask`` PNG (pixel value = the
+object's ``instance_id``; what :func:`~vision.data.scenes.make_scenes` writes) or, without one, each object's COCO
+``segmentation`` (polygons / RLE, as :func:`~vision.data.formats.read_coco` keeps them). A record with neither, or an
+object without an instance id in a record with a PNG, is a :class:`~vision.errors.DatasetError` at construction; a
+PNG whose size differs from its image a :class:`~vision.errors.ShapeError`, and an object whose mask has no pixel an
+:class:`~vision.errors.AnnotationError` (dropped with ``fix=True``), when the item is read. Augmentation then needs an
+albumentations ``Compose`` (it moves the masks with the image, e.g. flips, and keeps masks and boxes paired); a plain
+callable cannot move masks and is refused.
 
 Augmentation: ``augment`` is either an albumentations ``Compose`` built with
 ``bbox_params=A.BboxParams(format="pascal_voc", label_fields=["class_ids"])`` (see :func:`detection_augmentation`)
@@ -70,8 +73,8 @@ def _fmt_box(box: Sequence[float]) -> str:
 
 
 def _checked_objects(dataset: DetectionDataset, *, fix: bool) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per image, (N×4 float32 boxes clipped into the image, N int64 class ids, N int64 instance ids); raises or
-    repairs bad objects."""
+    """Per image, (N×4 float32 boxes clipped into the image, N int64 class ids, N int64 indices into the record's
+    objects); raises or repairs bad objects."""
     from vision.data.formats.validation import check_box
 
     num_classes = len(dataset.classes)
@@ -110,7 +113,7 @@ def _checked_objects(dataset: DetectionDataset, *, fix: bool) -> list[tuple[np.n
                 continue
             boxes.append(fixed)  # a good box comes back clipped into the image
             ids.append(int(cid))
-            instances.append(int(obj.instance_id))
+            instances.append(j)
         out.append((np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(ids, np.int64),
                     np.asarray(instances, np.int64)))
     return out
@@ -176,22 +179,26 @@ class DetectionTorchDataset:
             for rec in dataset.images:
                 boxes = np.asarray([o.bbox for o in rec.objects], np.float32).reshape(-1, 4)
                 ids = np.asarray([o.category_id for o in rec.objects], np.int64)
-                checked.append((boxes, ids, np.asarray([o.instance_id for o in rec.objects], np.int64)))
+                checked.append((boxes, ids, np.arange(len(rec.objects), dtype=np.int64)))
         self._objects = [(boxes, ids) for boxes, ids, _ in checked]
-        self._instance_ids = [inst for _, _, inst in checked]
+        self._kept = [kept for _, _, kept in checked]  # indices into each record's objects
         if masks:
             self._check_instance_masks()
 
     def _check_instance_masks(self) -> None:
-        """Every record names an instance mask and every kept object has an instance id (``masks=True``)."""
-        missing = [rec.file_name for rec in self.dataset.images if not rec.instance_mask]
+        """Every record has an instance mask (and every kept object an instance id) or COCO segmentations for all
+        its kept objects (``masks=True``)."""
+        missing = [i for i, rec in enumerate(self.dataset.images) if not rec.instance_mask
+                   and not all(rec.objects[j].attributes.get("segmentation") for j in self._kept[i])]
         if missing:
-            raise DatasetError(f"{Path(self.dataset.root) / missing[0]}: no instance mask ({len(missing)} of "
-                               f"{len(self.dataset)} images have none); masks=True expects records with "
-                               "instance_mask PNGs, as vision.data.make_scenes writes (masks/instance/*.png)")
-        for i, inst in enumerate(self._instance_ids):
-            bad = [int(v) for v in inst if not 0 < v < 2 ** 31]
-            if bad:
+            raise DatasetError(f"{self.dataset.image_path(missing[0])}: no instance mask ({len(missing)} of "
+                               f"{len(self.dataset)} images have neither an instance-mask PNG nor a COCO segmentation "
+                               "for every object); masks=True expects instance_mask PNGs, as vision.data.make_scenes "
+                               "writes (masks/instance/*.png), or COCO instances with polygons / RLE")
+        for i, kept in enumerate(self._kept):
+            rec = self.dataset.images[i]
+            bad = [int(rec.objects[j].instance_id) for j in kept if not 0 < rec.objects[j].instance_id < 2 ** 31]
+            if rec.instance_mask and bad:
                 raise DatasetError(f"{self.dataset.image_path(i)}: an object has instance id {bad[0]}; masks=True "
                                    "expects every object's instance_id to be its pixel value (> 0) in the image's "
                                    "instance-mask PNG")
@@ -221,32 +228,23 @@ class DetectionTorchDataset:
                                f"{rec.width}×{rec.height}")
         return image
 
-    def load_instance_map(self, index: int) -> np.ndarray:
-        """The instance-mask PNG of image ``index`` as an H×W int64 array (pixel = instance id, 0 = background).
-
-        Raises:
-            As :meth:`vision.data.records.DetectionDataset.instance_map`.
-        """
-        return self.dataset.instance_map(index)
-
     def instance_masks(self, index: int) -> np.ndarray:
-        """The N×H×W boolean masks of image ``index``'s checked objects (paired with :meth:`annotations`), from its
-        instance-mask PNG, before augmentation.
+        """The N×H×W boolean masks of image ``index``'s checked objects (paired with :meth:`annotations`), before
+        augmentation: from its instance-mask PNG or its objects' COCO segmentations.
 
         Raises:
-            As :meth:`load_instance_map`.
+            As :meth:`vision.data.records.DetectionDataset.object_masks`.
         """
-        inst_map = self.load_instance_map(index)
-        ids = self._instance_ids[index]
-        return (inst_map[None] == ids[:, None, None]).reshape(len(ids), *inst_map.shape)
+        return self.dataset.object_masks(index)[self._kept[index]]
 
-    def _augment_with_masks(self, image: np.ndarray, boxes: np.ndarray, ids: np.ndarray, instances: np.ndarray,
-                            inst_map: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Albumentations with the instance map as its ``mask``; object indices ride as the label field, so the
-        boxes it keeps stay paired with their class and instance ids."""
-        small = inst_map.astype(np.uint8 if inst_map.max(initial=0) < 256 else np.int32)  # dtypes cv2 flips/warps
-        res = self.augment(image=image, bboxes=boxes, class_ids=np.arange(len(ids)), mask=small)
-        image, inst_map = res["image"], np.asarray(res["mask"]).astype(np.int64)
+    def _augment_with_masks(self, image: np.ndarray, boxes: np.ndarray, ids: np.ndarray, masks: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Albumentations with the object masks as its ``masks``; object indices ride as the label field, so the
+        boxes it keeps stay paired with their class ids and masks."""
+        res = self.augment(image=image, bboxes=boxes, class_ids=np.arange(len(ids)),
+                           masks=[m.astype(np.uint8) for m in masks])
+        image = res["image"]
+        moved = np.asarray(res["masks"], bool).reshape(len(masks), *image.shape[:2])
         boxes = np.asarray(res["bboxes"], np.float32).reshape(-1, 4)
         kept = np.asarray(res["class_ids"], np.int64).reshape(-1)
         h, w = image.shape[:2]
@@ -254,7 +252,7 @@ class DetectionTorchDataset:
         boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
         keep = (boxes[:, 2] - boxes[:, 0] >= 1.0) & (boxes[:, 3] - boxes[:, 1] >= 1.0)
         kept = kept[keep]
-        return image, boxes[keep], ids[kept], instances[kept], inst_map
+        return image, boxes[keep], ids[kept], moved[kept]
 
     def _augment(self, image: np.ndarray, boxes: np.ndarray, ids: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -289,20 +287,19 @@ class DetectionTorchDataset:
                 image, boxes, ids = self._augment(image, boxes, ids)
             target = {"boxes": torch.from_numpy(boxes), "labels": torch.from_numpy(ids + 1), "image_id": int(index)}
             return to_tensor_image(image), target
-        instances, inst_map = self._instance_ids[index].copy(), self.load_instance_map(index)
-        empty = ~np.isin(instances, np.unique(inst_map))
-        if empty.any():  # an annotation whose instance id has no pixel: the annotation and the PNG disagree
-            k = int(np.flatnonzero(empty)[0])
-            where = f"{self.dataset.image_path(index)}: object {k} (instance id {int(instances[k])})"
+        masks = self.instance_masks(index)
+        empty = ~masks.reshape(len(masks), -1).any(axis=1)
+        if empty.any():  # an annotation whose mask has no pixel: the annotation and the mask disagree
+            k = int(self._kept[index][np.flatnonzero(empty)[0]])
+            where = f"{self.dataset.image_path(index)}: object {k}"
             if not self.fix:
                 raise AnnotationError(f"{where} has no pixels in its instance mask ({int(empty.sum())} such "
-                                      "object(s)); expected every object's instance id in the PNG (fix=True drops "
-                                      "such objects)")
+                                      "object(s)); expected every object's mask to cover it (fix=True drops such "
+                                      "objects)")
             logger.warning("%s has no pixels in its instance mask; dropped (fix=True)", where)
-            boxes, ids, instances = boxes[~empty], ids[~empty], instances[~empty]
+            boxes, ids, masks = boxes[~empty], ids[~empty], masks[~empty]
         if self.augment is not None:
-            image, boxes, ids, instances, inst_map = self._augment_with_masks(image, boxes, ids, instances, inst_map)
-        masks = (inst_map[None] == instances[:, None, None]).reshape(len(ids), *inst_map.shape[:2])
+            image, boxes, ids, masks = self._augment_with_masks(image, boxes, ids, masks)
         target = {"boxes": torch.from_numpy(boxes), "labels": torch.from_numpy(ids + 1), "image_id": int(index),
                   "masks": torch.from_numpy(masks.astype(np.uint8))}
         return to_tensor_image(image), target
