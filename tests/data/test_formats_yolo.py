@@ -15,7 +15,7 @@ from PIL import Image
 
 from vision.data.formats import dataset_problems, read_yolo, write_yolo
 from vision.data.records import DetectionDataset, ImageRecord, ObjectAnnotation
-from vision.errors import AnnotationError, DatasetError, SourceNotFoundError
+from vision.errors import AnnotationError, DatasetError, InputError, SourceNotFoundError
 
 
 def _photo(path: Path, w: int, h: int) -> None:
@@ -262,3 +262,88 @@ def test_ultralytics_loads_the_export_offline(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out == {"nc": 2, "names": ["cat", "dog"], "n": 3, "boxes": 3, "attempts": []}
+
+
+# ------------------------------------------------------------------------------------------------ segments=True
+def _scenes(tmp_path: Path, n: int = 4):
+    from vision.data.scenes import make_scenes
+    from vision.models.detection.scenes_preset import DETECTION_SCENES
+
+    return make_scenes(tmp_path / "scenes", n=n, seed=9, config=DETECTION_SCENES, formats=())
+
+
+def _rasterize(polygon, shape) -> np.ndarray:
+    """What ultralytics does with a segment line (``utils.ops`` / ``data.utils.polygon2mask``: cv2.fillPoly)."""
+    import cv2
+
+    out = np.zeros(shape, np.uint8)
+    cv2.fillPoly(out, [np.round(np.asarray(polygon, np.float64).reshape(-1, 2)).astype(np.int32)], 1)
+    return out.astype(bool)
+
+
+def test_segments_round_trip_the_instance_masks_of_scenes(tmp_path):
+    ds = _scenes(tmp_path)
+    y = write_yolo(ds, tmp_path / "out", segments=True)
+    lines = [ln.split() for p in sorted((tmp_path / "out" / "labels" / "train").glob("*.txt"))
+             for ln in p.read_text().splitlines()]
+    assert lines and all(len(ln) >= 7 and len(ln) % 2 == 1 for ln in lines)  # cls + ≥ 3 (x, y) pairs
+    back = read_yolo(y, split="train")
+    ious = []
+    for rec, orig in zip(back.images, ds.images):
+        with Image.open(ds.root / orig.instance_mask) as im:
+            inst = np.asarray(im)
+        assert [o.category_id for o in rec.objects] == [o.category_id for o in orig.objects]
+        for o, src in zip(rec.objects, orig.objects):
+            mask = inst == src.instance_id
+            poly = _rasterize(o.attributes["segmentation"][0], mask.shape)
+            ious.append((poly & mask).sum() / (poly | mask).sum())
+            # the box read back is the polygon's extent: the mask's tight box, within a pixel
+            np.testing.assert_allclose(o.bbox, src.bbox, atol=1.01)
+    assert len(ious) >= 4 and min(ious) > 0.9, ious
+    # the default stays boxes
+    write_yolo(ds, tmp_path / "boxes")
+    first = sorted((tmp_path / "boxes" / "labels" / "train").glob("*.txt"))[0].read_text().splitlines()[0]
+    assert len(first.split()) == 5
+
+
+def test_segments_fall_back_to_polygons_then_boxes_with_a_warning(tmp_path, caplog):
+    ds = _scenes(tmp_path, n=1)
+    rec = ds.images[0]
+    assert len(rec.objects) >= 1
+    rec.objects[0].instance_id = 250  # an id absent from the PNG: an empty mask
+    tri = [[10.0, 10.0, 60.0, 10.0, 35.0, 50.0]]
+    rec.objects.append(ObjectAnnotation((10, 10, 60, 50), 1, attributes={"segmentation": tri}))  # a polygon only
+    from pycocotools import mask as mask_utils
+
+    square = np.zeros((rec.height, rec.width), np.uint8)
+    square[100:140, 30:90] = 1
+    rle = mask_utils.encode(np.asfortranarray(square))
+    rle["counts"] = rle["counts"].decode()  # as read_coco keeps a compressed RLE
+    rec.objects.insert(1, ObjectAnnotation((30, 100, 90, 140), 2, attributes={"segmentation": rle}))
+    with caplog.at_level("WARNING", logger="vision.data.formats.yolo"):
+        y = write_yolo(ds, tmp_path / "out", segments=True)
+    assert "1 object(s) in 1 image(s)" in caplog.text and "4-point polygons" in caplog.text
+    back = read_yolo(y).images[0].objects
+    assert len(back) == len(rec.objects)
+    x1, y1, x2, y2 = rec.objects[0].bbox
+    np.testing.assert_allclose(back[0].attributes["segmentation"][0], [x1, y1, x2, y1, x2, y2, x1, y2], atol=1e-5)
+    np.testing.assert_allclose(back[-1].attributes["segmentation"], tri, atol=1e-5)
+    assert (_rasterize(back[1].attributes["segmentation"][0], square.shape) == square.astype(bool)).all()  # RLE
+    # a dataset without any instance mask: every object falls back to its box
+    for o in rec.objects:
+        o.instance_id = 0
+    rec.instance_mask = None
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="vision.data.formats.yolo"):
+        write_yolo(ds, tmp_path / "nomask", segments=True)
+    assert f"{len(rec.objects) - 2} object(s)" in caplog.text  # all but the polygon and the RLE
+
+
+def test_segments_flag_and_a_missing_instance_mask(tmp_path):
+    ds = _scenes(tmp_path, n=1)
+    with pytest.raises(InputError, match="segments must be True or False"):
+        write_yolo(ds, tmp_path / "out", segments="yes")
+    (ds.root / ds.images[0].instance_mask).unlink()
+    with pytest.raises(DatasetError, match="instance mask"):  # the dataset check, before anything is written
+        write_yolo(ds, tmp_path / "out", segments=True)
+    assert not (tmp_path / "out").exists()

@@ -24,6 +24,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "vision.models.detection.fast_rcnn",
     "vision.models.segmentation.fcn",
     "vision.models.segmentation.mask_rcnn",
+    "vision.models.segmentation.yolo_seg",
     "vision.models.segmentation.torchvision_seg",
     "vision.models.classification.small_cnn",
     "vision.models.classification.cnns",

@@ -10,6 +10,9 @@ Two layouts are read:
 A label line is ``cls cx cy w h`` normalised to [0, 1] by the image width and height (a line with more than five
 values is an ultralytics segment ``cls x1 y1 x2 y2 …``: its box is the polygon's extent and the polygon is kept in
 ``attributes["segmentation"]`` in absolute pixels, COCO style). An image without a label file has no objects.
+
+:func:`write_yolo` writes boxes by default; ``segments=True`` writes the segment lines ultralytics' ``-seg`` models
+train on, one polygon per object (see :func:`object_polygons`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import logging
 import os
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from vision.data.formats._files import (
     check_empty_target,
@@ -29,9 +34,9 @@ from vision.data.formats._files import (
 )
 from vision.data.formats.validation import Checker, RawObject, _attach, check_dataset, new_record
 from vision.data.records import DetectionDataset, ImageRecord
-from vision.errors import AnnotationError, DatasetError, SourceNotFoundError
+from vision.errors import AnnotationError, DatasetError, InputError, SourceNotFoundError
 
-__all__ = ["read_yolo", "write_yolo"]
+__all__ = ["object_polygons", "read_yolo", "write_yolo"]
 
 logger = logging.getLogger(__name__)
 
@@ -247,8 +252,104 @@ def _num(v: float) -> str:
     return "0" if s in ("", "-0") else s
 
 
+def _mask_polygon(mask: np.ndarray) -> np.ndarray | None:
+    """The largest external contour of a boolean mask as a K×2 float array of pixel indices (None: no ≥ 3-point one).
+
+    cv2.findContours traces the outer boundary pixels; their indices are what ultralytics' own mask converter writes
+    (``data.converter.convert_segment_masks_to_yolo_seg``) and what its ``polygon2mask`` (``cv2.fillPoly``) fills back.
+    """
+    import cv2
+
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours = [c.reshape(-1, 2) for c in contours if len(c) >= 3]
+    if not contours:
+        return None
+    return max(contours, key=lambda c: (cv2.contourArea(c.astype(np.float32)), len(c))).astype(np.float64)
+
+
+def _polygon_area(xy: np.ndarray) -> float:
+    x, y = xy[:, 0], xy[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
+def _attribute_polygon(segmentation: Any) -> np.ndarray | None:
+    """The largest part of a COCO-style polygon list ``[[x1, y1, x2, y2, …], …]`` (absolute pixels) as K×2."""
+    if not isinstance(segmentation, (list, tuple)):
+        return None  # RLE dicts and other forms: not a polygon
+    parts = []
+    for part in segmentation:
+        try:
+            xy = np.asarray(part, np.float64).reshape(-1, 2)
+        except (TypeError, ValueError):
+            continue
+        if len(xy) >= 3 and np.all(np.isfinite(xy)):
+            parts.append(xy)
+    return max(parts, key=_polygon_area) if parts else None
+
+
+def _rle_polygon(segmentation: Any, height: int, width: int) -> np.ndarray | None:
+    """The largest external contour of a COCO RLE (compressed or not, as ``read_coco`` keeps it); None if undecodable."""
+    if not isinstance(segmentation, dict) or "counts" not in segmentation:
+        return None
+    from pycocotools import mask as mask_utils
+
+    counts = segmentation["counts"]
+    try:
+        if isinstance(counts, list):
+            rle = mask_utils.frPyObjects(segmentation, height, width)
+        else:
+            rle = dict(segmentation, counts=counts.encode() if isinstance(counts, str) else counts)
+        mask = mask_utils.decode(rle).astype(bool).reshape(height, width)
+    except (TypeError, ValueError, KeyError, IndexError):
+        return None
+    return _mask_polygon(mask)
+
+
+def object_polygons(dataset: DetectionDataset, index: int) -> list[tuple[np.ndarray, str]]:
+    """One polygon per object of image ``index`` (absolute pixel coordinates, K×2) and where it came from.
+
+    Sources, in order: the object's pixels in the record's instance-mask PNG (``instance_id`` > 0; the largest
+    external contour, found with ``cv2.findContours``), else the largest part of its ``attributes["segmentation"]``
+    polygon (what :func:`read_yolo` and the COCO reader keep; a COCO RLE is decoded with pycocotools and traced like
+    a mask), else — an empty mask, a contour of fewer than 3 points,
+    or no mask at all — the box as a 4-point rectangle (source ``"box"``), so that the object is still a training
+    target with the same box (ultralytics derives segment datasets' boxes from the polygons).
+
+    Returns:
+        ``[(polygon, source)]`` in the record's object order; ``source`` is ``"mask"``, ``"polygon"`` or ``"box"``.
+    Raises:
+        SourceNotFoundError / ImageDecodeError / ShapeError: the record's instance-mask PNG is missing, unreadable or
+            of another size than its image (:meth:`~vision.data.records.DetectionDataset.instance_map`).
+    """
+    rec = dataset.images[index]
+    inst = None
+    if rec.instance_mask and any(o.instance_id > 0 for o in rec.objects):
+        inst = dataset.instance_map(index)
+    out: list[tuple[np.ndarray, str]] = []
+    for o in rec.objects:
+        poly, source = None, "box"
+        if inst is not None and o.instance_id > 0:
+            poly, source = _mask_polygon(inst == o.instance_id), "mask"
+        if poly is None and "segmentation" in o.attributes:
+            seg = o.attributes["segmentation"]
+            poly, source = _attribute_polygon(seg), "polygon"
+            if poly is None:
+                poly = _rle_polygon(seg, rec.height, rec.width)
+        if poly is None:
+            x1, y1, x2, y2 = o.bbox
+            poly, source = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64), "box"
+        out.append((poly, source))
+    return out
+
+
+def _segment_line(cls: int, poly: np.ndarray, width: int, height: int) -> str:
+    xs = np.clip(poly[:, 0] / width, 0.0, 1.0)
+    ys = np.clip(poly[:, 1] / height, 0.0, 1.0)
+    return f"{cls} " + " ".join(f"{_num(x)} {_num(y)}" for x, y in zip(xs, ys)) + "\n"
+
+
 def write_yolo(dataset: DetectionDataset, out_dir: str | Path, *, split: str | None = "train",
-               overwrite: bool = False) -> Path:
+               overwrite: bool = False, segments: bool = False) -> Path:
     """Write ``dataset`` in the ultralytics layout, ready for ``YOLO(...).train(data=<returned path>)``.
 
     Images are hard-linked (or copied) to ``images/<split>/`` under flat names, labels written to
@@ -262,14 +363,21 @@ def write_yolo(dataset: DetectionDataset, out_dir: str | Path, *, split: str | N
         out_dir: the dataset folder to write.
         split: the split to write every image to; None uses each record's ``meta["split"]`` (default ``"train"``).
         overwrite: replace the images and labels of a split that already exists in ``out_dir``.
+        segments: write ultralytics segment lines ``cls x1 y1 x2 y2 …`` (normalised polygon vertices) instead of
+            boxes, for ``-seg`` models: each object's polygon comes from its instance mask or its
+            ``attributes["segmentation"]`` (:func:`object_polygons`); an object with neither, or with an empty mask,
+            gets its box as a 4-point polygon, with one logged warning per call saying how many did.
     Returns:
         The ``data.yaml`` path.
     Raises:
         DatasetError / AnnotationError: the dataset has a problem, ``out_dir`` is the dataset's own folder, the split
             already exists (without ``overwrite``) or ``out_dir`` holds a data.yaml with other class names.
+        SourceNotFoundError / ImageDecodeError / ShapeError: (``segments``) a bad instance-mask PNG.
     """
     import yaml
 
+    if not isinstance(segments, bool):
+        raise InputError(f"write_yolo: segments must be True or False; got {segments!r}")
     out_dir = Path(out_dir)
     check_dataset(dataset, what="write_yolo")
     root = Path(dataset.root)
@@ -294,6 +402,14 @@ def write_yolo(dataset: DetectionDataset, out_dir: str | Path, *, split: str | N
         for sub in ("images", "labels"):
             check_empty_target(out_dir / sub / s, what="write_yolo", overwrite=overwrite, sources=sources)
 
+    polygons: dict[int, list[tuple[np.ndarray, str]]] = {}
+    if segments:  # every mask is read before anything is written
+        polygons = {i: object_polygons(dataset, i) for i in range(len(dataset.images))}
+        files = [dataset.images[i].file_name for i, polys in polygons.items() if any(src == "box" for _, src in polys)]
+        n_box = sum(src == "box" for polys in polygons.values() for _, src in polys)
+        if n_box:
+            logger.warning("write_yolo: %d object(s) in %d image(s) (first: %s) have no instance mask or polygon (or "
+                           "an empty one); their boxes are written as 4-point polygons", n_box, len(files), files[0])
     for s, idx in groups.items():
         (out_dir / "images" / s).mkdir(parents=True, exist_ok=True)
         (out_dir / "labels" / s).mkdir(parents=True, exist_ok=True)
@@ -301,7 +417,10 @@ def write_yolo(dataset: DetectionDataset, out_dir: str | Path, *, split: str | N
             rec = dataset.images[i]
             place_file(root / rec.file_name, out_dir / "images" / s / name)
             lines = []
-            for o in rec.objects:
+            for k, o in enumerate(rec.objects):
+                if segments:
+                    lines.append(_segment_line(o.category_id, polygons[i][k][0], rec.width, rec.height))
+                    continue
                 x1, y1, x2, y2 = o.bbox
                 cx, cy = (x1 + x2) / 2 / rec.width, (y1 + y2) / 2 / rec.height
                 w, h = (x2 - x1) / rec.width, (y2 - y1) / rec.height

@@ -12,8 +12,10 @@ Weights: ``create_model("yolov8n")`` loads our shipped scenes-trained weights (`
 ``SHAPE_CLASSES``); ``create_model("yolov8n", weights="yolov8n")`` and ``create_model("yolo11n")`` the official COCO
 weights through :func:`vision.weights.resolve` (downloaded only when online; offline the error says where to put the
 file). Our files are safetensors holding the state dict plus
-the architecture YAML, class names and input size as metadata (see :func:`save_yolo_weights`); ultralytics ``.pt``
-checkpoints load through ultralytics' weights-only allow-list, never by unpickling arbitrary objects.
+the architecture YAML, task (detect / segment), class names and input size as metadata (see
+:func:`save_yolo_weights`); ultralytics ``.pt`` checkpoints load through ultralytics' weights-only allow-list, never by
+unpickling arbitrary objects. The instance-segmentation sibling (``yolov8n-seg``) is
+:class:`vision.models.segmentation.yolo_seg.YoloSegmenter`, a subclass sharing all of this.
 
 Example:
     >>> from vision.models import create_model                              # doctest: +SKIP
@@ -150,10 +152,13 @@ def ultralytics_offline() -> Any:
 
 # ---------------------------------------------------------------------------------------------- weights files
 def save_yolo_weights(model: Any, path: str | os.PathLike, *, imgsz: int, half: bool = True) -> Path:
-    """Write an ultralytics ``DetectionModel`` as safetensors: state dict + architecture YAML, names, imgsz.
+    """Write an ultralytics ``DetectionModel`` / ``SegmentationModel`` as safetensors: state dict + architecture YAML,
+    task, names, imgsz.
 
     Args:
-        model: the network (``YoloDetector.model`` or a trainer's model); its ``names`` become the class table.
+        model: the network (``YoloDetector.model``, ``YoloSegmenter.model`` or a trainer's model); its ``names`` become
+            the class table, its head the ``task`` (``"detect"`` or ``"segment"``) that :class:`YoloDetector` /
+            :class:`~vision.models.segmentation.yolo_seg.YoloSegmenter` check when loading.
         path: the ``.safetensors`` file to write (atomically).
         imgsz: the default inference size stored with the weights (what :class:`YoloDetector` uses unless given
             ``imgsz``; may differ from the training size when another size measured better on validation images).
@@ -173,8 +178,8 @@ def save_yolo_weights(model: Any, path: str | os.PathLike, *, imgsz: int, half: 
     for k, v in model.state_dict().items():
         v = v.detach().cpu()
         tensors[k] = (v.half() if half and v.is_floating_point() else v).contiguous().clone()
-    meta = {"format": WEIGHTS_FORMAT, "task": "detect", "yaml": json.dumps(model.yaml), "names": json.dumps(names),
-            "imgsz": str(int(imgsz)), "torch": torch.__version__}
+    meta = {"format": WEIGHTS_FORMAT, "task": _model_task(model), "yaml": json.dumps(model.yaml),
+            "names": json.dumps(names), "imgsz": str(int(imgsz)), "torch": torch.__version__}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -185,7 +190,28 @@ def save_yolo_weights(model: Any, path: str | os.PathLike, *, imgsz: int, half: 
     return path
 
 
-def _load_safetensors(path: Path) -> tuple[Any, tuple[str, ...], int]:
+#: ultralytics tasks our YOLO files and classes cover → the ultralytics model class (in ultralytics.nn.tasks)
+_MODEL_CLASSES = {"detect": "DetectionModel", "segment": "SegmentationModel"}
+_TASK_WORDS = {"detect": "detection", "segment": "segmentation"}
+
+
+def _model_task(model: Any) -> str:
+    """``"detect"`` / ``"segment"`` (…) of an ultralytics model or architecture dict, from its head."""
+    ultralytics_offline()
+    from ultralytics.nn.tasks import guess_model_task
+
+    return guess_model_task(model)
+
+
+def _check_task(path: Path, got: str, task: str | None) -> None:
+    if task is not None and got != task:
+        use = {"detect": "yolov8n (YoloDetector)", "segment": "yolov8n-seg (YoloSegmenter)"}.get(got)
+        raise WeightsError(f"{path}: expected YOLO {_TASK_WORDS.get(task, task)} weights, got {got!r} weights"
+                           + (f"; load them with {use}" if use else ""))
+
+
+def _load_safetensors(path: Path, task: str | None = None) -> tuple[Any, tuple[str, ...], int]:
+    """A file of :func:`save_yolo_weights` → (model, names, imgsz); ``task`` (None = any) is checked."""
     from safetensors import safe_open
 
     from vision.weights import load_state_dict
@@ -196,14 +222,19 @@ def _load_safetensors(path: Path) -> tuple[Any, tuple[str, ...], int]:
         raise WeightsError(f"{path}: not a YOLO weights file written by save_yolo_weights (metadata format "
                            f"{meta.get('format')!r}, expected {WEIGHTS_FORMAT!r})")
     ultralytics_offline()
-    from ultralytics.nn.tasks import DetectionModel
+    import ultralytics.nn.tasks as tasks
 
     try:
         names, cfg, imgsz = tuple(json.loads(meta["names"])), json.loads(meta["yaml"]), int(meta["imgsz"])
     except (KeyError, ValueError) as exc:
         raise WeightsError(f"{path}: broken YOLO metadata ({type(exc).__name__}: {exc}); expected names, yaml and "
                            f"imgsz entries as written by save_yolo_weights") from exc
-    model = DetectionModel(cfg, ch=3, nc=len(names), verbose=False)
+    got = meta.get("task", "detect")  # files written before segmentation support are detection files
+    if got not in _MODEL_CLASSES or _model_task(cfg) != got:
+        raise WeightsError(f"{path}: metadata task {got!r} with a {_model_task(cfg)!r} architecture; expected one of "
+                           f"{sorted(_MODEL_CLASSES)}, matching the architecture's head")
+    _check_task(path, got, task)
+    model = getattr(tasks, _MODEL_CLASSES[got])(cfg, ch=3, nc=len(names), verbose=False)
     try:
         model.load_state_dict(load_state_dict(path), strict=True)
     except RuntimeError as exc:
@@ -213,7 +244,9 @@ def _load_safetensors(path: Path) -> tuple[Any, tuple[str, ...], int]:
     return model.float().eval(), names, imgsz
 
 
-def _load_checkpoint(path: Path) -> tuple[Any, tuple[str, ...], int]:
+def _load_checkpoint(path: Path, task: str | None = None) -> tuple[Any, tuple[str, ...], int]:
+    """An ultralytics ``.pt`` (loaded with ``weights_only=True``) → (model, names, imgsz); ``task`` (None = any of
+    detect / segment) is checked."""
     ultralytics_offline()
     from ultralytics.nn.tasks import torch_safe_load
 
@@ -223,9 +256,12 @@ def _load_checkpoint(path: Path) -> tuple[Any, tuple[str, ...], int]:
         raise WeightsError(f"{path}: refused or could not load the ultralytics checkpoint with weights_only=True "
                            f"({str(exc).strip()[:300]})") from exc
     model = ckpt.get("ema") or ckpt.get("model")
-    if model is None or not hasattr(model, "yaml") or getattr(model, "task", "detect") != "detect":
-        raise WeightsError(f"{path}: expected an ultralytics detection checkpoint, got task "
-                           f"{getattr(model, 'task', None)!r}")
+    if model is None or not hasattr(model, "yaml"):
+        raise WeightsError(f"{path}: expected an ultralytics checkpoint holding a model, got keys {sorted(ckpt)[:10]}")
+    got = getattr(model, "task", None) or _model_task(model)
+    if got not in _MODEL_CLASSES:
+        raise WeightsError(f"{path}: expected an ultralytics detection or segmentation checkpoint, got task {got!r}")
+    _check_task(path, got, task)
     names = model.names
     names = tuple(names[i] for i in sorted(names)) if isinstance(names, dict) else tuple(names)
     imgsz = (ckpt.get("train_args") or {}).get("imgsz", 640)
@@ -249,6 +285,18 @@ def _resolve_weights(weights: str) -> tuple[Path, tuple[str, ...]]:
         return p, ()
     get_entry(weights)  # raises UnknownModelError with close names
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _default_weights_listed(arch: str, weights: str) -> None:
+    """A registered model's default weights must have a manifest entry; else WeightsNotFoundError saying what to do."""
+    from vision.weights import load_manifest
+
+    if weights not in load_manifest():
+        raise WeightsNotFoundError(
+            f"{arch}: its default weights {weights!r} are not shipped yet (no entry in the weights manifest); train "
+            f"them with bench/train_yolo.py (see its docstring) and pass weights=<run>/best.safetensors, or pass "
+            f"another manifest name{f' (weights={arch!r}: the official COCO file)' if arch in load_manifest() else ''} "
+            f"or a .safetensors / .pt file")
 
 
 # ---------------------------------------------------------------------------------------------- the detector
@@ -337,16 +385,22 @@ class YoloDetector:
     """
 
     task = "detect"
+    #: registered architecture → default weights (a subclass for another task has its own table)
+    archs: dict[str, str] = _ARCHS
 
-    def __init__(self, config: YoloConfig | dict | None = None, *, arch: str = "yolov8n", **overrides: Any) -> None:
-        if arch not in _ARCHS:
-            raise InputError(f"YoloDetector: arch must be one of {sorted(_ARCHS)}; got {arch!r}")
+    def __init__(self, config: YoloConfig | dict | None = None, *, arch: str | None = None,
+                 **overrides: Any) -> None:
+        arch = next(iter(self.archs)) if arch is None else arch
+        if arch not in self.archs:
+            raise InputError(f"{type(self).__name__}: arch must be one of {sorted(self.archs)}; got {arch!r}")
         self.arch = arch
         self.config = build_config(YoloConfig, config, overrides, arch)
-        weights = self.config.weights or _ARCHS[arch]
+        weights = self.config.weights or self.archs[arch]
+        if weights == self.archs[arch]:
+            _default_weights_listed(arch, weights)
         path, labels = _resolve_weights(weights)
         self.model, self.names, trained = (_load_safetensors if path.suffix == ".safetensors"
-                                           else _load_checkpoint)(path)
+                                           else _load_checkpoint)(path, self.task)
         if labels and len(labels) != len(self.names):
             raise WeightsError(f"{path}: the network has {len(self.names)} classes but the manifest entry "
                                f"{weights!r} lists {len(labels)}; the file is for another class count")
@@ -357,14 +411,20 @@ class YoloDetector:
         self.imgsz = self.config.imgsz or trained
         self._predictor = self._make_predictor()
 
-    def _make_predictor(self) -> Any:
+    def _predictor_class(self) -> Any:
         from ultralytics.models.yolo.detect import DetectionPredictor
 
+        return DetectionPredictor
+
+    def _predictor_args(self) -> dict[str, Any]:
         c = self.config
-        args = {"task": "detect", "mode": "predict", "conf": c.conf, "iou": c.iou, "imgsz": self.imgsz,
+        return {"task": self.task, "mode": "predict", "conf": c.conf, "iou": c.iou, "imgsz": self.imgsz,
                 "max_det": c.max_det, "classes": list(c.classes) if c.classes else None, "device": c.device,
                 "batch": 1, "rect": True, "save": False, "verbose": False}
-        predictor = DetectionPredictor(overrides=args)
+
+    def _make_predictor(self) -> Any:
+        c = self.config
+        predictor = self._predictor_class()(overrides=self._predictor_args())
         try:
             with _torch_threads():  # select_device pins torch to cores-1 threads on CPU
                 predictor.setup_model(model=self.model, verbose=False)
@@ -432,8 +492,9 @@ class YoloDetector:
                     yield frame, self._run([frame.image], 1)[0]
 
     def __repr__(self) -> str:
-        return (f"YoloDetector(arch={self.arch!r}, weights={str(self.config.weights or _ARCHS[self.arch])!r}, "
-                f"classes={len(self.names)}, imgsz={self.imgsz})")
+        weights = str(self.config.weights or self.archs[self.arch])
+        return (f"{type(self).__name__}(arch={self.arch!r}, weights={weights!r}, classes={len(self.names)}, "
+                f"imgsz={self.imgsz})")
 
 
 @register_model("yolov8n", task="detect", weights="yolov8n-scenes")
