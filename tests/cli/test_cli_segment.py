@@ -84,3 +84,20 @@ def test_train_mask_rcnn_then_predict_instances(scenes, tmp_path, capsys):
 def test_conf_only_for_instance_models(scenes, capsys):
     assert main(["predict", "segment", str(scenes / "images"), "--model", "fcn", "--conf", "0.5"]) == 2
     assert "--conf / --iou apply to instance segmenters" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_yolo_seg_from_the_shipped_detector_then_predict(scenes, tmp_path, capsys):
+    from vision.types import Detections
+
+    run = tmp_path / "yolo"
+    assert main(["train", "segment", "--model", "yolov8n-seg", "--init", "yolov8n-scenes", "--data", str(scenes),
+                 "--val", str(scenes), "--epochs", "1", "--batch-size", "4", "--imgsz", "64", "--out", str(run)]) == 0
+    text = capsys.readouterr().out
+    weights = run / "best.safetensors"
+    assert "val_mask_map50" in text and weights.is_file() and "from yolov8n-scenes" in text
+    image = str(scenes / "images" / "000000.png")
+    assert main(["predict", "segment", image, "--model", "yolov8n-seg", "--weights", str(weights), "--conf", "0.0",
+                 "--json"]) == 0
+    det = Detections.from_dict(json.loads(capsys.readouterr().out)[0])
+    assert det.names == ("circle", "square") and det.image_shape == (64, 64)

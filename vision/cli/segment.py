@@ -101,6 +101,17 @@ def cmd_train_segment(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         weights = segmenter.save(out / "fcn.safetensors")
         what = f"fcn-{args.variant}"
+        last = {k: v[-1] for k, v in history.history.items() if k.startswith("val_") and v}
+    elif args.model == "yolov8n-seg":
+        from vision.models.detection.yolo_train import train_yolo
+
+        yolo = {k: v for k, v in (("epochs", args.epochs), ("batch", args.batch_size), ("lr0", args.lr),
+                                  ("imgsz", args.imgsz)) if v is not None}
+        run = train_yolo(train, val=val, out_dir=out, model=args.init or "yolov8n-seg", task="segment",
+                         seed=args.seed, progress=True, overwrite=args.overwrite,
+                         device=None if args.device == "cpu" else args.device, **yolo)
+        last = {f"val_{k}": v for k, v in run.metrics.items() if isinstance(v, float)}
+        weights, what = run.weights, f"yolov8n-seg (from {args.init or 'scratch'})"
     else:
         from vision.models.segmentation.mask_rcnn import train_mask_rcnn
 
@@ -109,7 +120,7 @@ def cmd_train_segment(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         weights = segmenter.to("cpu").save_weights(out / f"{args.model.replace('-', '_')}.safetensors")
         what = args.model
-    last = {k: v[-1] for k, v in history.history.items() if k.startswith("val_") and v}
+        last = {k: v[-1] for k, v in history.history.items() if k.startswith("val_") and v}
     if last:
         print("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in last.items()))
     print(f"trained {what} on {args.data} ({len(train)} images) in {out}")
@@ -126,14 +137,17 @@ def add_train_parser(t: Any) -> None:
                                  "masks, or a Mask R-CNN (--model mask-rcnn-lite0: ImageNet backbone, new heads) on "
                                  "their instance masks — a folder written by `vision data make-scenes`, or --data "
                                  "scenes.")
-    s.add_argument("--model", default="fcn", choices=("fcn", "mask-rcnn-lite0", "mask-rcnn-resnet50"),
+    s.add_argument("--model", default="fcn", choices=("fcn", "mask-rcnn-lite0", "mask-rcnn-resnet50", "yolov8n-seg"),
                    help="what to train (default fcn)")
+    s.add_argument("--init", metavar="WEIGHTS", help="yolov8n-seg: start from these weights (e.g. yolov8n-scenes, the "
+                                                      "shipped detector: its layers transfer); default from scratch")
+    s.add_argument("--imgsz", type=int, help="yolov8n-seg: training size (default 256)")
     s.add_argument("--data", required=True, metavar="DIR|scenes",
                    help="a scenes folder (COCO + masks/semantic), or scenes (= scenes-train, seed 0)")
     s.add_argument("--val", metavar="DIR|scenes-val", help="validation data (default scenes-val with --data scenes)")
     s.add_argument("--n", type=int, metavar="N", help="training scenes with --data scenes (default 1000)")
     s.add_argument("--variant", default="8s", choices=("8s", "16s", "32s"), help="FCN variant")
-    s.add_argument("--device", default="cpu", help="Mask R-CNN: where to train (cpu, cuda)")
+    s.add_argument("--device", default="cpu", help="Mask R-CNN / YOLO: where to train (cpu, cuda, 0)")
     s.add_argument("--epochs", type=int, help="epochs (default 20)")
     s.add_argument("--batch-size", type=int, help="images per batch (default 8)")
     s.add_argument("--lr", type=float, help="peak learning rate (default: FCN 3e-3 one-cycle, Mask R-CNN 1e-3)")
