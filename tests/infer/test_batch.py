@@ -295,3 +295,31 @@ def test_yolo_batches_give_the_same_boxes_as_single_predicts(folder, tmp_path):
         want = yolo.predict(read_image(path))
         assert det.labels == want.labels
         np.testing.assert_allclose(det.xyxy, want.xyxy, atol=1.0)
+
+
+def test_two_inference_lanes_give_the_records_of_one_in_source_order(folder, tmp_path):
+    """lanes=2 runs two YOLO replicas side by side; what is written (records, order, done-list) is lanes=1's."""
+    if importlib.util.find_spec("ultralytics") is None:
+        pytest.skip("ultralytics is not installed")
+    yolo = create_model("yolov8n", conf=0.01)  # low threshold: boxes on the photos to compare
+    twin = yolo.replicate()
+    assert twin is not yolo and twin._predictor is not yolo._predictor and twin.names == yolo.names
+    runs = {}
+    for lanes in (1, 2):
+        seen = []
+        summary = run_batch(yolo, [folder], out=tmp_path / f"l{lanes}", batch_size=2, lanes=lanes,
+                            on_result=lambda r: seen.append(r.item.key))
+        assert summary.processed == 40 and summary.failed == 4
+        runs[lanes] = (_lines(tmp_path / f"l{lanes}" / "results.jsonl"), seen,
+                       _lines(tmp_path / f"l{lanes}" / "done.jsonl"))
+    (one, seen1, done1), (two, seen2, done2) = runs[1], runs[2]
+    assert seen1 == seen2 == sorted(seen1, key=seen1.index)
+    assert [r["item"] for r in one] == [r["item"] for r in two] and [d["item"] for d in done1] == [
+        d["item"] for d in done2]
+    assert sum(len(r.get("xyxy", [])) for r in one) > 0
+    for a, b in zip(one, two):
+        assert a.get("labels") == b.get("labels") and a.get("error") == b.get("error")
+        np.testing.assert_allclose(np.array(a.get("xyxy", []), float), np.array(b.get("xyxy", []), float),
+                                   atol=1e-3)
+    with pytest.raises(InputError, match="lanes must be ≥ 1"):
+        run_batch(yolo, [folder], lanes=0)

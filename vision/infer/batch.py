@@ -207,7 +207,7 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
               save_images: bool = False, shard: tuple[int, int] | str | None = None, batch_size: int = 8,
               workers: int | None = None, prefetch: int | None = None, predict_options: dict[str, Any] | None = None,
               meta: dict[str, Any] | None = None, max_pixels: int | None = None, task: str | None = None,
-              torch_threads: int | None = None,
+              torch_threads: int | None = None, lanes: int | None = None,
               on_result: Callable[[ItemResult], None] | None = None) -> BatchSummary:
     """Run ``model`` over every item of ``sources``; stream the results to ``out`` and/or ``on_result``.
 
@@ -224,10 +224,13 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
         predict_options: keyword arguments for every model call (e.g. ``{"top_k": 5}``).
         meta: what runs (model name, thresholds), stored in ``out/run.json``; a resume must match it.
         task: ``"classify"``, ``"detect"``, ...; default the model's ``task`` attribute (coco / yolo need detect).
-        torch_threads: torch's intra-op threads during the run; default ``cpu_count − workers`` (at least 1), so the
-            decoding threads get cores of their own: OpenMP threads that share cores with busy decoders wait at
-            every barrier (measured here on 2 cores: 2 torch threads + 2 decoders ran ~10× slower than 1 + 2).
-            Restored afterwards. Not changed when torch is not imported (a model that does not use it).
+        torch_threads: torch's intra-op threads during the run; default ``(cpu_count − workers) // lanes`` (at least
+            1), so the decoding threads get cores of their own: OpenMP threads that share cores with busy decoders
+            wait at every barrier (measured here on 2 cores: 2 torch threads + 2 decoders ran ~10× slower than
+            1 + 2). Restored afterwards. Not changed when torch is not imported (a model that does not use it).
+        lanes: model replicas inferring side by side, each on its own batch (:class:`_Lanes`); default 2 when there
+            are 2 or more cores and more than one batch of images, else 1. Only models with a ``replicate()`` method
+            (YOLO) get more than one lane. Results are written in source order either way.
         max_pixels: refuse images with more pixels (default :data:`vision.io.image.DEFAULT_MAX_PIXELS` or
             ``$VISION_MAX_PIXELS``); such items fail with ``ImageTooLargeError``.
         on_result: called in the calling thread with an :class:`ItemResult` per item, in source order.
@@ -266,8 +269,18 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
              plan.total_images, len(plan.videos), batch_size, workers, f", shard {shard_text}" if shard_text else "")
     read = _read_safely(lambda p: read_image(p, max_pixels=max_pixels))
     q: queue.Queue = queue.Queue(maxsize=prefetch)
+    if lanes is None:
+        lanes = 2 if (os.cpu_count() or 1) >= 2 and (len(plan.images) > batch_size or plan.videos) else 1
+    if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 1:
+        raise InputError(f"lanes must be ≥ 1; got {lanes!r}")
+    lane = _Lanes(_replicas(model, lanes), options)
     t0 = time.perf_counter()
-    with _compute_threads(torch_threads, workers), \
+
+    def emit(finished: Iterator[tuple[list, dict]]) -> None:
+        for done, results in finished:
+            _emit(done, results, folder, writer, pending, summary, on_result, save_images)
+
+    with _compute_threads(torch_threads, workers, lane.size), \
             ThreadPoolExecutor(workers, thread_name_prefix="vision-decode") as pool, \
             ThreadPoolExecutor(workers, thread_name_prefix="vision-write") as writer:
         producer = _Producer(plan, pool, q, folder.is_done if folder else (lambda key: False), read)
@@ -284,14 +297,15 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
                     # one image size a batch: a network pads a mixed batch to a common (square) size, which costs
                     # compute and changes the boxes; same-size batches give the boxes of one-by-one calls
                     if image is not None and shape is not None and image.shape != shape:
-                        _run_one_batch(model, batch, options, folder, writer, pending, summary, on_result,
-                                       save_images)
+                        emit(lane.submit(batch))
                         batch, shape = [], None
                     batch.append((item, image, error))
                     shape = image.shape if image is not None else shape
                 if batch and (entry is _END or len(batch) >= batch_size):
-                    _run_one_batch(model, batch, options, folder, writer, pending, summary, on_result, save_images)
+                    emit(lane.submit(batch))
                     batch, shape = [], None
+                if entry is _END:
+                    emit(lane.drain())
                 _drain(pending, folder, limit=prefetch)
                 if entry is _END:
                     break
@@ -299,6 +313,7 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
             if producer.error is not None:
                 raise producer.error
         finally:
+            lane.close()
             producer.stop.set()
             producer.join()
             for _, fut, _ in pending:
@@ -314,7 +329,7 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
 
 
 @contextlib.contextmanager
-def _compute_threads(threads: int | None, workers: int) -> Iterator[None]:
+def _compute_threads(threads: int | None, workers: int, lanes: int = 1) -> Iterator[None]:
     import sys
 
     torch = sys.modules.get("torch")
@@ -322,7 +337,7 @@ def _compute_threads(threads: int | None, workers: int) -> Iterator[None]:
         yield
         return
     before = torch.get_num_threads()
-    wanted = threads if threads is not None else max(1, (os.cpu_count() or 1) - workers)
+    wanted = threads if threads is not None else max(1, ((os.cpu_count() or 1) - workers) // lanes)
     if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
         raise InputError(f"torch_threads must be ≥ 1; got {threads!r}")
     torch.set_num_threads(wanted)
@@ -332,10 +347,10 @@ def _compute_threads(threads: int | None, workers: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _run_one_batch(model: Any, batch: list[tuple[SourceItem, np.ndarray | None, str | None]],
-                   options: dict[str, Any], folder: OutputFolder | None, writer: ThreadPoolExecutor,
-                   pending: deque, summary: BatchSummary, on_result: Callable[[ItemResult], None] | None,
-                   save_images: bool) -> None:
+def _infer(model: Any, batch: list[tuple[SourceItem, np.ndarray | None, str | None]],
+           options: dict[str, Any]) -> dict[int, tuple[Any, str | None]]:
+    """``{index in batch: (result, error)}`` for the decoded images of ``batch``; a failing batch is retried one
+    image at a time so one bad image fails alone. A bad option (``InputError``) stops the run."""
     good = [i for i, (_, image, _) in enumerate(batch) if image is not None]
     results: dict[int, tuple[Any, str | None]] = {}
     if good:
@@ -352,6 +367,14 @@ def _run_one_batch(model: Any, batch: list[tuple[SourceItem, np.ndarray | None, 
                     results[i] = (_predict(model, [batch[i][1]], options)[0], None)
                 except Exception as one:  # noqa: BLE001 - the item's failure, with its reason
                     results[i] = (None, _reason(one))
+    return results
+
+
+def _emit(batch: list[tuple[SourceItem, np.ndarray | None, str | None]],
+          results: dict[int, tuple[Any, str | None]], folder: OutputFolder | None, writer: ThreadPoolExecutor,
+          pending: deque, summary: BatchSummary, on_result: Callable[[ItemResult], None] | None,
+          save_images: bool) -> None:
+    """Record a finished batch, in source order: results.jsonl, files to write, the done-list, ``on_result``."""
     for i, (item, image, error) in enumerate(batch):
         result, model_error = results.get(i, (None, None))
         error = error or model_error
@@ -375,6 +398,64 @@ def _run_one_batch(model: Any, batch: list[tuple[SourceItem, np.ndarray | None, 
                 folder.mark_done(item.key, error)
         if on_result is not None:
             on_result(ItemResult(item, record, result, image if error is None else None, error))
+
+
+class _Lanes:
+    """Runs batches on ``len(models)`` model replicas at once, one thread each; results come back in order.
+
+    Why: on a few CPU cores a small network (yolov8n at 192 px) scales poorly with torch's intra-op threads, and
+    more intra-op threads than free cores stall at every OpenMP barrier while the decoders run; two single-threaded
+    inferences side by side keep both cores busy with no barrier. One replica runs inline (no thread).
+    """
+
+    def __init__(self, models: list[Any], options: dict[str, Any]) -> None:
+        self.options = options
+        self.free: queue.SimpleQueue = queue.SimpleQueue()
+        for m in models:
+            self.free.put(m)
+        self.size = len(models)
+        self.pool = ThreadPoolExecutor(self.size, thread_name_prefix="vision-infer") if self.size > 1 else None
+        self.inflight: deque[tuple[list, Future]] = deque()
+
+    def _run(self, batch: list) -> dict[int, tuple[Any, str | None]]:
+        model = self.free.get()
+        try:
+            return _infer(model, batch, self.options)
+        finally:
+            self.free.put(model)
+
+    def submit(self, batch: list) -> Iterator[tuple[list, dict[int, tuple[Any, str | None]]]]:
+        """Start ``batch``; yields the finished batches (oldest first) that must be emitted now."""
+        if self.pool is None:
+            yield batch, self._run(batch)
+            return
+        self.inflight.append((batch, self.pool.submit(self._run, batch)))
+        while len(self.inflight) > self.size or (self.inflight and self.inflight[0][1].done()):
+            done, fut = self.inflight.popleft()
+            yield done, fut.result()
+
+    def drain(self) -> Iterator[tuple[list, dict[int, tuple[Any, str | None]]]]:
+        while self.inflight:
+            done, fut = self.inflight.popleft()
+            yield done, fut.result()
+
+    def close(self) -> None:
+        for _, fut in self.inflight:
+            fut.cancel()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _replicas(model: Any, lanes: int) -> list[Any]:
+    """``model`` and ``lanes − 1`` independent copies from its ``replicate()``; just ``[model]`` for a model without
+    one (its thread safety unknown) or when a copy fails."""
+    if lanes <= 1 or not callable(getattr(model, "replicate", None)):
+        return [model]
+    try:
+        return [model] + [model.replicate() for _ in range(lanes - 1)]
+    except (VisionError, OSError, RuntimeError) as exc:
+        log.warning("one inference lane: %s could not be replicated (%s)", type(model).__name__, exc)
+        return [model]
 
 
 def _done_future() -> Future:

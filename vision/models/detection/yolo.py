@@ -26,6 +26,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+
 import contextlib
 import json
 import logging
@@ -490,6 +492,11 @@ class YoloDetector:
             for frame in video:
                 if frame.index % every == 0:
                     yield frame, self._run([frame.image], 1)[0]
+
+    def replicate(self) -> YoloDetector:
+        """An independent copy (same config, weights reloaded from :attr:`weights_path`) for another thread:
+        ultralytics' predictor keeps per-call state, so concurrent calls need one predictor each."""
+        return type(self)(dataclasses.replace(self.config, weights=str(self.weights_path)), arch=self.arch)
 
     def __repr__(self) -> str:
         weights = str(self.config.weights or self.archs[self.arch])
