@@ -108,6 +108,22 @@ def test_yolo_finds_the_moving_shapes_of_a_scene_video(tmp_path, yolo):
     assert hits / total >= 0.8  # measured 28/32: a low-contrast circle is missed in a few frames
 
 
+def test_two_lanes_on_a_file_give_one_lane_s_detections_in_frame_order(tmp_path, yolo):
+    truth = make_scene_video(tmp_path / "lanes.mp4", frames=12, objects=2, seed=4)
+    runs = {}
+    for lanes in (1, 2):
+        with DetectionStream(truth.path, yolo, lanes=lanes, draw=False) as stream:
+            assert (stream._lanes is None) == (lanes == 1)
+            runs[lanes] = [(item.frame.index, item.detections) for item in stream]
+        assert stream.stats.frames == 12 and stream.stats.ended == "end"
+    assert [i for i, _ in runs[2]] == [i for i, _ in runs[1]] == list(range(12))
+    for (_, a), (_, b) in zip(runs[1], runs[2]):
+        assert a.labels == b.labels
+        np.testing.assert_allclose(a.xyxy, b.xyxy, atol=1e-3)
+    with DetectionStream(truth.path, yolo, lanes=2, max_frames=5, draw=False) as stream:
+        assert len(list(stream)) == 5 and stream.stats.ended == "max_frames"
+
+
 @pytest.mark.slow
 def test_tracking_keeps_one_id_for_one_moving_object(tmp_path, yolo):
     truth = make_scene_video(tmp_path / "one.mp4", frames=30, objects=1, seed=5, speed=(4.0, 6.0))

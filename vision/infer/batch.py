@@ -35,7 +35,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import queue
@@ -51,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from vision.errors import InputError, VisionError
+from vision.infer.lanes import Lanes, compute_threads, default_lanes, replicas
 from vision.infer.sinks import OutputFolder, parse_formats, yolo_label_text
 from vision.infer.sources import SourceItem, SourcePlan, expand_sources
 
@@ -270,17 +270,15 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
     read = _read_safely(lambda p: read_image(p, max_pixels=max_pixels))
     q: queue.Queue = queue.Queue(maxsize=prefetch)
     if lanes is None:
-        lanes = 2 if (os.cpu_count() or 1) >= 2 and (len(plan.images) > batch_size or plan.videos) else 1
-    if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 1:
-        raise InputError(f"lanes must be ≥ 1; got {lanes!r}")
-    lane = _Lanes(_replicas(model, lanes), options)
+        lanes = default_lanes(model, enough_work=len(plan.images) > batch_size or bool(plan.videos))
+    lane = Lanes(replicas(model, lanes), lambda m, batch: _infer(m, batch, options), name="vision-infer")
     t0 = time.perf_counter()
 
     def emit(finished: Iterator[tuple[list, dict]]) -> None:
         for done, results in finished:
             _emit(done, results, folder, writer, pending, summary, on_result, save_images)
 
-    with _compute_threads(torch_threads, workers, lane.size), \
+    with compute_threads(torch_threads, reserved=workers, lanes=lane.size), \
             ThreadPoolExecutor(workers, thread_name_prefix="vision-decode") as pool, \
             ThreadPoolExecutor(workers, thread_name_prefix="vision-write") as writer:
         producer = _Producer(plan, pool, q, folder.is_done if folder else (lambda key: False), read)
@@ -326,25 +324,6 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
         summary.failures = folder.failures()
         summary.files = folder.finish(summary.to_dict())
     return summary
-
-
-@contextlib.contextmanager
-def _compute_threads(threads: int | None, workers: int, lanes: int = 1) -> Iterator[None]:
-    import sys
-
-    torch = sys.modules.get("torch")
-    if torch is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    wanted = threads if threads is not None else max(1, ((os.cpu_count() or 1) - workers) // lanes)
-    if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
-        raise InputError(f"torch_threads must be ≥ 1; got {threads!r}")
-    torch.set_num_threads(wanted)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _infer(model: Any, batch: list[tuple[SourceItem, np.ndarray | None, str | None]],
@@ -398,64 +377,6 @@ def _emit(batch: list[tuple[SourceItem, np.ndarray | None, str | None]],
                 folder.mark_done(item.key, error)
         if on_result is not None:
             on_result(ItemResult(item, record, result, image if error is None else None, error))
-
-
-class _Lanes:
-    """Runs batches on ``len(models)`` model replicas at once, one thread each; results come back in order.
-
-    Why: on a few CPU cores a small network (yolov8n at 192 px) scales poorly with torch's intra-op threads, and
-    more intra-op threads than free cores stall at every OpenMP barrier while the decoders run; two single-threaded
-    inferences side by side keep both cores busy with no barrier. One replica runs inline (no thread).
-    """
-
-    def __init__(self, models: list[Any], options: dict[str, Any]) -> None:
-        self.options = options
-        self.free: queue.SimpleQueue = queue.SimpleQueue()
-        for m in models:
-            self.free.put(m)
-        self.size = len(models)
-        self.pool = ThreadPoolExecutor(self.size, thread_name_prefix="vision-infer") if self.size > 1 else None
-        self.inflight: deque[tuple[list, Future]] = deque()
-
-    def _run(self, batch: list) -> dict[int, tuple[Any, str | None]]:
-        model = self.free.get()
-        try:
-            return _infer(model, batch, self.options)
-        finally:
-            self.free.put(model)
-
-    def submit(self, batch: list) -> Iterator[tuple[list, dict[int, tuple[Any, str | None]]]]:
-        """Start ``batch``; yields the finished batches (oldest first) that must be emitted now."""
-        if self.pool is None:
-            yield batch, self._run(batch)
-            return
-        self.inflight.append((batch, self.pool.submit(self._run, batch)))
-        while len(self.inflight) > self.size or (self.inflight and self.inflight[0][1].done()):
-            done, fut = self.inflight.popleft()
-            yield done, fut.result()
-
-    def drain(self) -> Iterator[tuple[list, dict[int, tuple[Any, str | None]]]]:
-        while self.inflight:
-            done, fut = self.inflight.popleft()
-            yield done, fut.result()
-
-    def close(self) -> None:
-        for _, fut in self.inflight:
-            fut.cancel()
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _replicas(model: Any, lanes: int) -> list[Any]:
-    """``model`` and ``lanes − 1`` independent copies from its ``replicate()``; just ``[model]`` for a model without
-    one (its thread safety unknown) or when a copy fails."""
-    if lanes <= 1 or not callable(getattr(model, "replicate", None)):
-        return [model]
-    try:
-        return [model] + [model.replicate() for _ in range(lanes - 1)]
-    except (VisionError, OSError, RuntimeError) as exc:
-        log.warning("one inference lane: %s could not be replicated (%s)", type(model).__name__, exc)
-        return [model]
 
 
 def _done_future() -> Future:

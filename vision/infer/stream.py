@@ -21,7 +21,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -39,6 +41,13 @@ __all__ = ["DISPLAYS", "DetectionStream", "StreamItem", "StreamStats", "run_stre
 logger = logging.getLogger(__name__)
 
 _HISTORY = 100_000  # latency samples kept for the percentiles (memory stays flat on endless streams)
+
+
+def _timed_predict(detector: Any, image: np.ndarray) -> tuple[Any, float]:
+    """``detector.predict(image)`` and the seconds it took."""
+    t0 = time.perf_counter()
+    det = detector.predict(image)
+    return det, time.perf_counter() - t0
 
 
 def _percentiles(values: Any) -> dict[str, float | None]:
@@ -181,13 +190,20 @@ class DetectionStream:
         reconnect: reopen attempts for cameras and network streams after reads fail (back-off 0.5 s … 8 s).
         max_frames: stop after this many processed frames (None: until the source ends).
         prefetch: frames a file is decoded ahead.
+        lanes: for files (not ``realtime``), detector replicas working on consecutive frames side by side
+            (:mod:`vision.infer.lanes`); frames still come out in order. Default 2 when there are 2 or more cores and
+            the detector has ``replicate()`` (YOLO), else 1. Live sources always use one: the newest frame matters,
+            not throughput.
+        torch_threads: torch's intra-op threads while iterating; default ``cores // lanes`` with two or more lanes,
+            else unchanged.
     Raises:
         SourceNotFoundError: the file does not exist. VideoSourceError: the source cannot be opened.
         InputError: a bad option or a detector without ``predict``.
     """
 
     def __init__(self, source: Any, detector: Any, *, realtime: bool = False, tracker: Any = None, draw: bool = True,
-                 overlay: bool = True, reconnect: int = 3, max_frames: int | None = None, prefetch: int = 2) -> None:
+                 overlay: bool = True, reconnect: int = 3, max_frames: int | None = None, prefetch: int = 2,
+                 lanes: int | None = None, torch_threads: int | None = None) -> None:
         from vision.io import VideoSource
 
         if not callable(getattr(detector, "predict", None)):
@@ -212,11 +228,21 @@ class DetectionStream:
             self.video = VideoSource(source)
             self._reader = _Prefetch(self.video, prefetch)
         self.live, self.realtime = live, realtime and not live
+        self._lanes = None
         try:
             self.tracker = self._make_tracker(tracker)
+            if not (live or realtime):
+                from vision.infer.lanes import Lanes, default_lanes, replicas
+
+                count = default_lanes(detector, enough_work=True) if lanes is None else lanes
+                models = replicas(detector, count)
+                if len(models) > 1:
+                    self._lanes = Lanes(models, lambda m, frame: _timed_predict(m, frame.image),
+                                        name="vision-stream-infer")
         except BaseException:
             self.close()
             raise
+        self._torch_threads = torch_threads
         self.stats = StreamStats(source=self.video.name,
                                  mode="live" if live else "realtime file" if self.realtime else "file")
         self._latency, self._inference, self._age = _Ring(), _Ring(), _Ring()
@@ -264,38 +290,69 @@ class DetectionStream:
             self._fps_ema = rate if self._fps_ema is None else 0.9 * self._fps_ema + 0.1 * rate
         self._last_shown = now
 
-    def __iter__(self) -> Iterator[StreamItem]:
-        if self._closed:
-            raise VisionError(f"DetectionStream on {self.stats.source} is closed; expected a new stream")
-        start = time.perf_counter()
-        pending = None
+    def _read(self) -> Any:
         try:
-            while self.max_frames is None or self.stats.frames < self.max_frames:
-                try:
-                    frame = self._reader.read()
-                except VideoSourceError as exc:
-                    self.stats.ended, self.stats.error = "error", str(exc)
-                    raise
-                if pending is not None:  # the consumer is done with the previous frame: it has been shown
-                    self._record_shown(pending)
-                    pending = None
+            frame = self._reader.read()
+        except VideoSourceError as exc:
+            self.stats.ended, self.stats.error = "error", str(exc)
+            raise
+        if frame is not None and frame.captured:
+            self._age.append(max(0.0, time.monotonic() - frame.captured))
+        return frame
+
+    def _detections(self) -> Iterator[tuple[Any, Any, float]]:
+        """(frame, detections, predict seconds) in frame order until the source ends or ``max_frames``."""
+        wanted = self.max_frames
+        if self._lanes is None:
+            while wanted is None or self.stats.frames < wanted:
+                frame = self._read()
                 if frame is None:
                     self.stats.ended = "end"
                     return
-                if frame.captured:
-                    self._age.append(max(0.0, time.monotonic() - frame.captured))
-                t0 = time.perf_counter()
-                det = self.detector.predict(frame.image)
-                if self.tracker is not None:
-                    det = self.tracker.update(det, frame.image)
-                inference = time.perf_counter() - t0
-                self._inference.append(inference)
-                latency = time.monotonic() - frame.captured if frame.captured else None
-                image = self._annotate(frame.image, det, latency, inference) if self.draw else frame.image
-                self.stats.frames += 1
-                pending = frame
-                yield StreamItem(frame=frame, detections=det, image=image, inference_s=inference)
+                det, seconds = _timed_predict(self.detector, frame.image)
+                yield frame, det, seconds
             self.stats.ended = "max_frames"
+            return
+        started, ended = 0, False
+        while True:  # keep every lane busy with the next frames; take the results oldest first
+            while not ended and not self._lanes.full() and (wanted is None or started < wanted):
+                frame = self._read()
+                if frame is None:
+                    ended = True
+                    break
+                self._lanes.start(frame)
+                started += 1
+            pair = self._lanes.next()
+            if pair is None:
+                self.stats.ended = "end" if ended else "max_frames"
+                return
+            frame, (det, seconds) = pair
+            yield frame, det, seconds
+
+    def __iter__(self) -> Iterator[StreamItem]:
+        if self._closed:
+            raise VisionError(f"DetectionStream on {self.stats.source} is closed; expected a new stream")
+        from vision.infer.lanes import compute_threads
+
+        start = time.perf_counter()
+        pending = None
+        threads = self._torch_threads if self._lanes is None else (self._torch_threads or max(
+            1, (os.cpu_count() or 1) // self._lanes.size))
+        try:
+            with compute_threads(threads) if threads is not None else contextlib.nullcontext():
+                for frame, det, seconds in self._detections():
+                    t0 = time.perf_counter()
+                    if self.tracker is not None:
+                        det = self.tracker.update(det, frame.image)
+                    inference = seconds + time.perf_counter() - t0
+                    self._inference.append(inference)
+                    latency = time.monotonic() - frame.captured if frame.captured else None
+                    image = self._annotate(frame.image, det, latency, inference) if self.draw else frame.image
+                    self.stats.frames += 1
+                    pending = frame
+                    yield StreamItem(frame=frame, detections=det, image=image, inference_s=inference)
+                    self._record_shown(frame)  # the consumer asks for the next one: this one has been shown
+                    pending = None
         except (KeyboardInterrupt, GeneratorExit) as exc:
             if isinstance(exc, KeyboardInterrupt):
                 self.stats.ended = "interrupted"
@@ -319,6 +376,8 @@ class DetectionStream:
         if getattr(self, "_closed", False):
             return
         self._closed = True
+        if getattr(self, "_lanes", None) is not None:
+            self._lanes.close()
         if self._reader is not self.video:
             self._reader.close()
         self.video.release()

@@ -1,0 +1,130 @@
+"""Inference lanes: model replicas running side by side, results taken back in submission order.
+
+Used by the batch engine (:func:`vision.infer.batch.run_batch`) and by file streams
+(:class:`vision.infer.stream.DetectionStream`). Why: on a few CPU cores a small network (yolov8n at 192 px) scales
+poorly with torch's intra-op threads, and more intra-op threads than free cores stall at every OpenMP barrier while
+decoder threads run; two single-threaded inferences side by side keep both cores busy with no barrier. A replica
+per lane, because a model's predict is not assumed thread-safe (ultralytics' predictor keeps per-call state): only
+models with a ``replicate()`` method (an independent copy: :meth:`vision.models.detection.yolo.YoloDetector.
+replicate`) get more than one lane. One lane runs inline, with no thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from vision.errors import InputError, VisionError
+
+__all__ = ["Lanes", "compute_threads", "default_lanes", "replicas"]
+
+log = logging.getLogger(__name__)
+
+
+def replicas(model: Any, lanes: int) -> list[Any]:
+    """``model`` and ``lanes − 1`` independent copies from its ``replicate()``; just ``[model]`` for a model without
+    one (its thread safety unknown) or when a copy fails (logged)."""
+    if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 1:
+        raise InputError(f"lanes must be ≥ 1; got {lanes!r}")
+    if lanes == 1 or not callable(getattr(model, "replicate", None)):
+        return [model]
+    try:
+        return [model] + [model.replicate() for _ in range(lanes - 1)]
+    except (VisionError, OSError, RuntimeError) as exc:
+        log.warning("one inference lane: %s could not be replicated (%s)", type(model).__name__, exc)
+        return [model]
+
+
+def default_lanes(model: Any, *, enough_work: bool) -> int:
+    """2 when there are 2 or more cores, the model can be replicated and there is more than one call's work."""
+    return 2 if enough_work and (os.cpu_count() or 1) >= 2 and callable(getattr(model, "replicate", None)) else 1
+
+
+@contextlib.contextmanager
+def compute_threads(threads: int | None, *, reserved: int = 0, lanes: int = 1) -> Iterator[None]:
+    """torch's intra-op threads for a run, restored afterwards: ``threads``, or by default
+    ``(cpu_count − reserved) // lanes`` (at least 1) so that ``reserved`` decoder threads get cores of their own.
+    Nothing changes when torch is not imported (a model that does not use it)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    wanted = threads if threads is not None else max(1, ((os.cpu_count() or 1) - reserved) // max(1, lanes))
+    if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
+        raise InputError(f"torch_threads must be ≥ 1; got {threads!r}")
+    torch.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class Lanes:
+    """Runs ``fn(model, job)`` on ``len(models)`` replicas at once; results come back in submission order.
+
+    ``submit(job)`` starts a job and yields the ``(job, result)`` pairs that are finished and next in order (at most
+    ``size`` jobs are in flight; the call blocks on the oldest when the lanes are full); ``drain()`` yields the rest.
+    An exception of ``fn`` is raised where its job's result is taken. With one model, ``fn`` runs inline.
+    """
+
+    def __init__(self, models: list[Any], fn: Callable[[Any, Any], Any], *, name: str = "vision-infer") -> None:
+        self.fn = fn
+        self.size = len(models)
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        for m in models:
+            self._free.put(m)
+        self._pool = ThreadPoolExecutor(self.size, thread_name_prefix=name) if self.size > 1 else None
+        self._inflight: deque[tuple[Any, Future]] = deque()
+
+    def _run(self, job: Any) -> Any:
+        model = self._free.get()
+        try:
+            return self.fn(model, job)
+        finally:
+            self._free.put(model)
+
+    def submit(self, job: Any) -> Iterator[tuple[Any, Any]]:
+        if self._pool is None:
+            yield job, self._run(job)
+            return
+        self._inflight.append((job, self._pool.submit(self._run, job)))
+        while len(self._inflight) > self.size or (self._inflight and self._inflight[0][1].done()):
+            done, fut = self._inflight.popleft()
+            yield done, fut.result()
+
+    def full(self) -> bool:
+        """Whether as many jobs are in flight as there are lanes."""
+        return len(self._inflight) >= self.size
+
+    def next(self) -> tuple[Any, Any] | None:
+        """The oldest job in flight and its result (waiting for it), or None when nothing is in flight."""
+        if not self._inflight:
+            return None
+        done, fut = self._inflight.popleft()
+        return done, fut.result()
+
+    def start(self, job: Any) -> None:
+        """Start ``job`` without taking any result (a multi-lane pool; see :meth:`next`)."""
+        if self._pool is None:
+            raise VisionError("Lanes.start needs two or more lanes; with one, use submit()")
+        self._inflight.append((job, self._pool.submit(self._run, job)))
+
+    def drain(self) -> Iterator[tuple[Any, Any]]:
+        while (pair := self.next()) is not None:
+            yield pair
+
+    def close(self) -> None:
+        """Cancel what has not started and join the lane threads."""
+        for _, fut in self._inflight:
+            fut.cancel()
+        self._inflight.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
