@@ -163,6 +163,8 @@ def add_batch_options(s: argparse.ArgumentParser, *, batch_size: int, formats: s
     g.add_argument("--shard", metavar="K/N", help="this machine's share: every N-th item from the K-th (1-based)")
     g.add_argument("--batch-size", type=int, default=batch_size, help=f"images per model call (default {batch_size})")
     g.add_argument("--workers", type=int, default=2, help="image-decoding threads (default 2)")
+    g.add_argument("--lanes", type=int, help="model replicas inferring side by side (default 2 on 2+ cores for models "
+                                            "that can be replicated, e.g. YOLO; else 1)")
 
 
 def run_predict(args: argparse.Namespace, model: Any, *, task: str, meta: dict[str, Any], line: Any, legacy: Any,
@@ -206,6 +208,7 @@ def run_predict(args: argparse.Namespace, model: Any, *, task: str, meta: dict[s
     if out is not None or plan.images or plan.videos:
         summary = run_batch(model, plan, out=out, formats=args.format, save_images=args.save_images, shard=args.shard,
                             batch_size=args.batch_size, workers=args.workers, meta=meta, on_result=on_result, task=task,
+                            lanes=getattr(args, "lanes", None),
                             predict_options=getattr(args, "predict_options", None))
         failed = summary.failed
     if out is None:

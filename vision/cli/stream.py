@@ -61,7 +61,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
 
     stats = run_stream(source, detector, display=display, record=args.save, realtime=args.realtime,
                        tracker=args.track, max_frames=args.max_frames, reconnect=args.reconnect, host=args.host,
-                       port=args.port, on_start=started)
+                       port=args.port, on_start=started, lanes=args.lanes)
     if args.json:
         print(json.dumps(stats.to_dict(), indent=2))
     else:
@@ -103,6 +103,8 @@ def add_stream_parser(sub: Any) -> None:
                    help="for files: release frames at the file's frame rate, like a camera (frames that arrive "
                         "during an inference are skipped)")
     s.add_argument("--max-frames", type=int, metavar="N", help="stop after N processed frames")
+    s.add_argument("--lanes", type=int, metavar="N", help="files: detector replicas on consecutive frames side by side "
+                                                          "(default 2 on 2+ cores for YOLO; live sources use 1)")
     s.add_argument("--reconnect", type=int, default=3, metavar="N",
                    help="reopen attempts for cameras and network streams after reads fail (default 3)")
     s.add_argument("--json", action="store_true", help="print the stats as JSON")

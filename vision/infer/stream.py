@@ -393,11 +393,11 @@ class DetectionStream:
 def run_stream(source: Any, detector: Any, *, display: str = "none", record: Any = None, realtime: bool = False,
                tracker: Any = None, max_frames: int | None = None, reconnect: int = 3, host: str = "127.0.0.1",
                port: int = 8090, on_frame: Callable[[StreamItem], Any] | None = None,
-               on_start: Callable[[dict[str, str]], Any] | None = None) -> StreamStats:
+               on_start: Callable[[dict[str, str]], Any] | None = None, lanes: int | None = None) -> StreamStats:
     """Run detection on ``source`` until it ends (or ``max_frames``, q in the window, Ctrl-C); returns the stats.
 
     Args:
-        source, detector, realtime, tracker, max_frames, reconnect: as :class:`DetectionStream`.
+        source, detector, realtime, tracker, max_frames, reconnect, lanes: as :class:`DetectionStream`.
         display: ``"window"`` (OpenCV), ``"http"`` (MJPEG on ``host:port``), ``"auto"`` (a window when OpenCV has
             a GUI and a display, else http) or ``"none"``.
         record: a video file to write the annotated frames to (:class:`~vision.io.VideoSink`; even sizes).
@@ -415,7 +415,7 @@ def run_stream(source: Any, detector: Any, *, display: str = "none", record: Any
 
     draw = display != "none" or record is not None or on_frame is not None  # nobody sees frames: skip drawing
     stream = DetectionStream(source, detector, realtime=realtime, tracker=tracker, max_frames=max_frames,
-                             reconnect=reconnect, draw=draw)
+                             reconnect=reconnect, draw=draw, lanes=lanes)
     out = sink = None
     try:
         out = open_display(display, host=host, port=port)
