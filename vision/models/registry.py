@@ -26,6 +26,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "vision.models.segmentation.mask_rcnn",
     "vision.models.segmentation.yolo_seg",
     "vision.models.segmentation.torchvision_seg",
+    "vision.models.segmentation.selfie",
     "vision.models.classification.small_cnn",
     "vision.models.classification.cnns",
     "vision.models.classification.backbones",
