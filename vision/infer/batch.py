@@ -18,12 +18,12 @@ How it runs:
   oversized files are recorded with their reason (``ImageDecodeError: ...``) and skipped.
 * **Sharded.** ``shard=(k, n)`` runs every n-th item, so n machines split one folder with no overlap.
 
-Why not onnxruntime for YOLO (yet): ``vision predict classify --backend onnx`` uses it (classifiers export with their
-preprocessing inside). For the shipped YOLO, ultralytics exports ONNX offline here in about 2 s, but on the shared
-2-core machine the network alone ran 0.92× and 1.59× as fast on onnxruntime as on torch (1 thread each, batch 8 at
-192×320) in two alternating repeats — inconclusive under that load, and a second YOLO backend (its own letterbox,
-NMS and parity checks) is not worth carrying without a clear win. The engine's gains come from decoding beside the
-model, same-size batches, and giving torch the cores the decoders do not use; see bench/results/predict.md.
+Why not onnxruntime for YOLO: ``vision predict classify --backend onnx`` uses it (classifiers export with their
+preprocessing inside). For the shipped YOLO, ultralytics exports ONNX offline in about 1 s and its ``AutoBackend``
+runs it with the same pre- and post-processing (boxes within 2.5e-4 px of torch's), but on this 2-core machine
+onnxruntime was the slower one: 43–51 images/s against torch's 53–69 (1 thread, batch 8, 192 px, 24 1080p photos,
+three alternating rounds). The engine's gains come from decoding beside the model, same-size batches, and
+inference lanes (:mod:`vision.infer.lanes`: two single-threaded replicas side by side); see bench/results/predict.md.
 
 Example:
     >>> from vision.infer.batch import run_batch                               # doctest: +SKIP
