@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     def run_ours(path: Path, threads: int) -> tuple[float, int]:
         torch.set_num_threads(threads)
         t = time.perf_counter()
-        stats = run_stream(path, ours, display="none")
+        # lanes: one per thread (at most 2), each single-threaded, so the total is the peer's thread count
+        stats = run_stream(path, ours, display="none", lanes=min(2, threads))
         return time.perf_counter() - t, stats.frames
 
     # warm-up (and ultralytics' setup, which pins threads); the same boxes on the first frame

@@ -224,7 +224,7 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
         predict_options: keyword arguments for every model call (e.g. ``{"top_k": 5}``).
         meta: what runs (model name, thresholds), stored in ``out/run.json``; a resume must match it.
         task: ``"classify"``, ``"detect"``, ...; default the model's ``task`` attribute (coco / yolo need detect).
-        torch_threads: torch's intra-op threads during the run; default ``(cpu_count − workers) // lanes`` (at least
+        torch_threads: torch's intra-op threads during the run; default ``(cores − workers) // lanes`` (the cores this process may use) (at least
             1), so the decoding threads get cores of their own: OpenMP threads that share cores with busy decoders
             wait at every barrier (measured here on 2 cores: 2 torch threads + 2 decoders ran ~10× slower than
             1 + 2). Restored afterwards. Not changed when torch is not imported (a model that does not use it).

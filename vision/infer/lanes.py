@@ -23,9 +23,17 @@ from typing import Any
 
 from vision.errors import InputError, VisionError
 
-__all__ = ["Lanes", "compute_threads", "default_lanes", "replicas"]
+__all__ = ["Lanes", "compute_threads", "cores", "default_lanes", "replicas"]
 
 log = logging.getLogger(__name__)
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity: ``taskset``, container cpusets), not the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
 
 def replicas(model: Any, lanes: int) -> list[Any]:
@@ -44,20 +52,20 @@ def replicas(model: Any, lanes: int) -> list[Any]:
 
 def default_lanes(model: Any, *, enough_work: bool) -> int:
     """2 when there are 2 or more cores, the model can be replicated and there is more than one call's work."""
-    return 2 if enough_work and (os.cpu_count() or 1) >= 2 and callable(getattr(model, "replicate", None)) else 1
+    return 2 if enough_work and cores() >= 2 and callable(getattr(model, "replicate", None)) else 1
 
 
 @contextlib.contextmanager
 def compute_threads(threads: int | None, *, reserved: int = 0, lanes: int = 1) -> Iterator[None]:
     """torch's intra-op threads for a run, restored afterwards: ``threads``, or by default
-    ``(cpu_count − reserved) // lanes`` (at least 1) so that ``reserved`` decoder threads get cores of their own.
+    ``(cores() − reserved) // lanes`` (at least 1) so that ``reserved`` decoder threads get cores of their own.
     Nothing changes when torch is not imported (a model that does not use it)."""
     torch = sys.modules.get("torch")
     if torch is None:
         yield
         return
     before = torch.get_num_threads()
-    wanted = threads if threads is not None else max(1, ((os.cpu_count() or 1) - reserved) // max(1, lanes))
+    wanted = threads if threads is not None else max(1, (cores() - reserved) // max(1, lanes))
     if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
         raise InputError(f"torch_threads must be ≥ 1; got {threads!r}")
     torch.set_num_threads(wanted)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import threading
 import time
@@ -332,12 +331,12 @@ class DetectionStream:
     def __iter__(self) -> Iterator[StreamItem]:
         if self._closed:
             raise VisionError(f"DetectionStream on {self.stats.source} is closed; expected a new stream")
-        from vision.infer.lanes import compute_threads
+        from vision.infer.lanes import compute_threads, cores
 
         start = time.perf_counter()
         pending = None
         threads = self._torch_threads if self._lanes is None else (self._torch_threads or max(
-            1, (os.cpu_count() or 1) // self._lanes.size))
+            1, cores() // self._lanes.size))
         try:
             with compute_threads(threads) if threads is not None else contextlib.nullcontext():
                 for frame, det, seconds in self._detections():
