@@ -31,6 +31,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "vision.models.classification.cnns",
     "vision.models.classification.backbones",
     "vision.models.classification.pretrained",
+    "vision.models.generative.autoencoder",
+    "vision.models.generative.gan",
 )
 
 TASKS = ("classify", "detect", "segment", "generate", "video")

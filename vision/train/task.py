@@ -65,6 +65,15 @@ class Task:
     #: metric names the task reports besides ``loss`` (documentation; the logs hold what ``compute`` returns)
     metric_names: tuple[str, ...] = ()
 
+    #: True when :meth:`step` with ``train=True`` updates the weights itself (several backward passes and optimizer
+    #: steps per batch, e.g. a GAN's alternating discriminator and generator updates with two optimizers). The
+    #: :class:`~vision.train.trainer.Trainer` then skips its own zero_grad / backward / gradient clipping / optimizer
+    #: step for this task, logs ``StepOutput.loss`` as given (detached; no regularization penalty is added), and
+    #: still runs the batch schedule, callbacks, history, metrics and checkpoints. Optimizers other than the
+    #: trainer's own must be saved through :meth:`state_dict` so that checkpoints resume exactly. Such a task
+    #: cannot use the trainer's ``amp``, ``grad_clip_norm`` or multi-process (``torchrun``) training.
+    manual_optimization: bool = False
+
     def step(self, model: nn.Module, batch: Any, *, train: bool) -> StepOutput:
         """Run ``model`` on ``batch`` and compute the loss.
 
@@ -85,6 +94,14 @@ class Task:
     def metrics(self) -> MetricAccumulator:
         """A fresh accumulator for one epoch's metrics."""
         return MetricAccumulator()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Training state the task owns (e.g. a second optimizer's), saved in the trainer's checkpoints as tensors,
+        numbers, strings, lists and dicts; the base task has none."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (called when the trainer resumes from a checkpoint)."""
 
 
 class _AccuracyAccumulator(MetricAccumulator):

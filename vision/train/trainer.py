@@ -7,7 +7,7 @@ classification), the same with a ``val_`` prefix when a validation loader is giv
 group's learning rate at the epoch's end, before an epoch schedule steps: the rate the epoch trained with, or,
 for a batch schedule, the rate after its last step).
 
-Checkpoints (:meth:`Trainer.save_checkpoint`) hold the model, optimizer, schedule and callbacks' states, the
+Checkpoints (:meth:`Trainer.save_checkpoint`) hold the model, optimizer, schedule, task and callbacks' states, the
 epoch, the history and every random state the next epoch consumes: torch's CPU (and CUDA) generators, numpy's
 and Python's global generators, and the training ``DataLoader``'s own shuffling generator
 (``loader.generator``, or its sampler's ``generator``) — without the last, a resumed run would shuffle
@@ -19,6 +19,11 @@ bfloat16 elsewhere; the scaler's state is checkpointed), ``channels_last`` keeps
 channels-last memory format. Under ``torchrun`` the same script trains in several processes
 (:mod:`vision.train.distributed`): DistributedDataParallel, a sharded training loader, losses and metrics summed
 over processes, files written by rank 0 only.
+
+Manual optimisation: a task with ``manual_optimization = True`` (e.g. a GAN's, which alternates discriminator and
+generator updates with two optimizers) does its own backward passes and optimizer steps inside ``step``; the loop
+then only calls it, and keeps doing everything else (batch schedule, callbacks, history, metrics, checkpoints that
+include :meth:`Task.state_dict <vision.train.task.Task.state_dict>`, exact resume).
 """
 
 from __future__ import annotations
@@ -202,12 +207,19 @@ class Trainer:
             raise InputError(f"Trainer: amp must be one of {list(AMP_MODES)}; got {amp!r}")
         if not isinstance(channels_last, bool):
             raise InputError(f"Trainer: channels_last must be True or False; got {channels_last!r}")
+        if task.manual_optimization and (amp is not False or grad_clip_norm is not None):
+            raise InputError(f"Trainer: {type(task).__name__} optimizes manually (manual_optimization=True), so the "
+                             f"trainer's amp and grad_clip_norm do not apply; got amp={amp!r}, "
+                             f"grad_clip_norm={grad_clip_norm!r}; expected amp=False, grad_clip_norm=None")
         try:
             self.device = torch.device(device)
         except (RuntimeError, TypeError) as exc:
             raise InputError(f"Trainer: device {device!r} is not a torch device; expected e.g. 'cpu' or 'cuda'") \
                 from exc
         self.dist = distributed_context(self.device)
+        if self.dist.enabled and task.manual_optimization:
+            raise InputError(f"Trainer: {type(task).__name__} optimizes manually (manual_optimization=True); "
+                             "multi-process (torchrun) training is not supported for such tasks; expected one process")
         if self.dist.enabled and self.device.type == "cuda" and self.device.index is None:
             self.device = torch.device("cuda", self.dist.local_rank)
         self.amp_dtype: torch.dtype | None = None
@@ -254,18 +266,23 @@ class Trainer:
         self.model.train()
         acc = self.task.metrics()
         total, count = 0.0, 0
+        manual = self.task.manual_optimization
         for batch in loader:
             batch = _to_device(batch, self.device, self.channels_last)
-            with self._autocast():
+            if manual:  # the task stepped its optimizers itself (see Task.manual_optimization)
                 out = self.task.step(self._net, batch, train=True)
-            loss = out.loss + self._penalty()
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()
-            if self.grad_clip_norm is not None:
-                self.scaler.unscale_(self.optimizer)
-                clip_gradients(self.model, max_norm=self.grad_clip_norm)
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
+                loss = out.loss.detach()
+            else:
+                with self._autocast():
+                    out = self.task.step(self._net, batch, train=True)
+                loss = out.loss + self._penalty()
+                self.optimizer.zero_grad(set_to_none=True)
+                self.scaler.scale(loss).backward()
+                if self.grad_clip_norm is not None:
+                    self.scaler.unscale_(self.optimizer)
+                    clip_gradients(self.model, max_norm=self.grad_clip_norm)
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
             if self.schedule is not None and self.schedule.interval == "batch":
                 self.schedule.step()
             self.global_step += 1
@@ -402,6 +419,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict() if self.schedule is not None else None,
             "scaler": self.scaler.state_dict(),
+            "task": self.task.state_dict(),
             "callbacks": [{"type": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks],
             "history": {"history": {k: list(v) for k, v in self.history.history.items()},
                         "epoch": list(self.history.epoch)},
@@ -473,8 +491,10 @@ class Trainer:
                 self.schedule.load_state_dict(state["schedule"])
             if state.get("scaler"):
                 self.scaler.load_state_dict(state["scaler"])
+            if state.get("task"):  # absent from checkpoints written before tasks had a state
+                self.task.load_state_dict(state["task"])
         except (RuntimeError, ValueError, KeyError) as exc:
-            raise InputError(f"{p}: the checkpoint does not fit this trainer's model/optimizer/schedule: "
+            raise InputError(f"{p}: the checkpoint does not fit this trainer's model/optimizer/schedule/task: "
                              f"{exc}") from exc
         for cb, entry in zip(self.callbacks, state["callbacks"]):
             cb.load_state_dict(entry["state"])

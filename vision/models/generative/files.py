@@ -1,0 +1,133 @@
+"""Weights files of the generative models: safetensors with the model's kind and config in the metadata.
+
+:meth:`Autoencoder.save <vision.models.generative.autoencoder.Autoencoder.save>` and
+:meth:`GAN.save <vision.models.generative.gan.GAN.save>` write ``{"format": ..., "config": <JSON>}`` beside the
+tensors (fp16 by default), so :func:`load_generative` rebuilds the right model from the file alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from vision.errors import WeightsError, WeightsNotFoundError
+
+__all__ = ["AE_FORMAT", "GAN_FORMAT", "load_generative", "read_weights", "save_weights", "weights_path"]
+
+#: the ``format`` metadata entry of autoencoder / GAN weights files
+AE_FORMAT = "vision.autoencoder/1"
+GAN_FORMAT = "vision.gan/1"
+
+
+def weights_path(weights: str | os.PathLike[str]) -> Path:
+    """A ``.safetensors`` path as given, or a manifest name resolved by :func:`vision.weights.resolve`.
+
+    Raises:
+        WeightsNotFoundError: no such file, or the manifest entry's file is absent offline. UnknownModelError: a
+        name the manifest does not have.
+    """
+    text = str(weights)
+    if isinstance(weights, os.PathLike) or text.endswith(".safetensors") or os.sep in text or "/" in text:
+        p = Path(weights)
+        if not p.is_file():
+            raise WeightsNotFoundError(f"{p}: weights file not found; expected a .safetensors file written by save()")
+        return p
+    from vision.weights import resolve
+
+    return resolve(text)
+
+
+def read_weights(weights: str | os.PathLike[str]) -> tuple[Path, dict[str, str], dict[str, torch.Tensor]]:
+    """``(path, metadata, tensors)`` of a weights file.
+
+    Raises:
+        WeightsNotFoundError: as :func:`weights_path`. WeightsError: not a readable safetensors file (corrupt,
+        truncated, another format).
+    """
+    from safetensors import safe_open
+
+    path = weights_path(weights)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
+    except Exception as exc:  # safetensors raises its own error types for a foreign or corrupt file
+        raise WeightsError(f"{path}: not a readable safetensors file ({type(exc).__name__}: {exc}); expected "
+                           "weights written by Autoencoder.save / GAN.save") from exc
+    return path, meta, tensors
+
+
+def saved_config(meta: dict[str, str], path: Path, fmt: str) -> dict[str, Any]:
+    """The config dict in a file's metadata, checked to be of format ``fmt``.
+
+    Raises:
+        WeightsError: another format, or config metadata that is missing or not a JSON object.
+    """
+    if meta.get("format") != fmt:
+        raise WeightsError(f"{path}: weights format {meta.get('format')!r}; expected {fmt!r}")
+    try:
+        config = json.loads(meta.get("config", ""))
+    except json.JSONDecodeError as exc:
+        raise WeightsError(f"{path}: its config metadata is not JSON ({exc}); expected a file written by save()") \
+            from exc
+    if not isinstance(config, dict):
+        raise WeightsError(f"{path}: its config metadata is {type(config).__name__}; expected a JSON object")
+    return config
+
+
+def load_into(module: nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """Copy ``tensors`` into ``module`` (cast to its dtypes), refusing missing, extra or mis-shaped tensors.
+
+    Raises:
+        WeightsError: the first tensor that does not fit, with both shapes.
+    """
+    own = module.state_dict()
+    bad = [k for k in own if k not in tensors or tuple(tensors[k].shape) != tuple(own[k].shape)]
+    extra = [k for k in tensors if k not in own]
+    if bad or extra:
+        k = (bad or extra)[0]
+        got = tuple(tensors[k].shape) if k in tensors else "missing"
+        want = tuple(own[k].shape) if k in own else "not in the model"
+        raise WeightsError(f"{path}: tensor {k!r} is {got}, the model's is {want}; the file was saved with another "
+                           "architecture (check the config it was saved with)")
+    module.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()})
+
+
+def save_weights(module: nn.Module, path: str | os.PathLike[str], *, fmt: str, config: Any, half: bool = True) -> Path:
+    """Write ``module``'s tensors (floating ones as fp16 when ``half``) with format and config metadata, atomically."""
+    from safetensors.torch import save
+
+    from vision.io.files import atomic_write_bytes
+
+    cfg = config.to_dict()
+    cfg["weights"] = None  # the file is the weights; a loaded copy names its own path
+    tensors = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+               for k, v in module.state_dict().items()}
+    return atomic_write_bytes(path, save(tensors, metadata={"format": fmt, "config": json.dumps(cfg, sort_keys=True)}))
+
+
+def load_generative(path: str | os.PathLike[str]) -> Any:
+    """Rebuild an :class:`~vision.models.generative.autoencoder.Autoencoder` or a
+    :class:`~vision.models.generative.gan.GAN` from a weights file (or a manifest name) written by its ``save``.
+
+    Raises:
+        WeightsNotFoundError: no such file. WeightsError: corrupt, or not an autoencoder / GAN file.
+    """
+    from vision.models.registry import create_model
+
+    p, meta, _ = read_weights(path)
+    fmt = meta.get("format")
+    if fmt not in (AE_FORMAT, GAN_FORMAT):
+        raise WeightsError(f"{p}: weights format {fmt!r}; expected {AE_FORMAT!r} or {GAN_FORMAT!r}")
+    config = saved_config(meta, p, fmt)
+    weights = str(path)  # a path, or the manifest name it was resolved from
+    if fmt == AE_FORMAT:
+        name = "vae" if config.get("variational") else ("dae" if config.get("noise") else "ae")
+    else:
+        name = "cgan" if config.get("num_classes") else "dcgan"
+    return create_model(name, config={**config, "weights": weights})
