@@ -359,3 +359,23 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise ManifestError(f"{p}: expected a state dict (mapping of tensors), got {type(obj).__name__}")
     return obj
+
+
+def load_tensors_into(module: Any, tensors: dict[str, Any], path: str | os.PathLike, *,
+                      hint: str = "check the config it was saved with") -> None:
+    """Copy ``tensors`` into the torch ``module`` (cast to its dtypes), refusing missing, extra or mis-shaped ones.
+
+    Raises:
+        WeightsError: the first tensor that does not fit, with both shapes and ``hint``.
+    """
+    own = module.state_dict()
+    bad = [k for k in own if k not in tensors or tuple(tensors[k].shape) != tuple(own[k].shape)]
+    extra = [k for k in tensors if k not in own]
+    if bad or extra:
+        k = (bad or extra)[0]
+        got = tuple(tensors[k].shape) if k in tensors else "missing"
+        want = tuple(own[k].shape) if k in own else "not in the model"
+        raise WeightsError(f"{path}: tensor {k!r} is {got}, the model's is {want}; the file was saved with another "
+                           f"architecture ({hint})")
+    module.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()})
+

@@ -40,6 +40,14 @@ def positive_int(who: str, name: str, value: Any) -> int:
     return value
 
 
+def bounded_number(who: str, name: str, value: Any, *, low: float, high: float = math.inf) -> float:
+    """``value`` as a float if it is a finite number in [``low``, ``high``], else an :class:`InputError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        raise InputError(f"{who}: {name} must be a number in [{low}, {high}]; got {value!r}")
+    return float(value)
+
+
 def probability(who: str, name: str, value: Any) -> float:
     """``value`` as a float if it is a number in [0, 1), else an :class:`InputError`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \

@@ -31,7 +31,6 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from vision.errors import InputError, WeightsError
-from vision.models.config import ModelConfig, build_config, positive_int, probability
+from vision.models.config import ModelConfig, bounded_number, build_config, positive_int, probability
 from vision.models.registry import register_model
 from vision.types import Detections
 
@@ -65,11 +64,7 @@ SCENES_WEIGHTS = "faster-rcnn-lite0-scenes"
 _SCENE_CLASSES = ("circle", "square", "triangle", "star", "hexagon")  # vision.data.scenes.SHAPE_CLASSES
 
 
-def _number(who: str, name: str, value: Any, *, low: float, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not low <= value <= high:
-        raise InputError(f"{who}: {name} must be a number in [{low}, {high}]; got {value!r}")
-    return float(value)
+_number = bounded_number  # the shared check (vision.models.config)
 
 
 @dataclass(frozen=True)

@@ -103,16 +103,9 @@ def load_detector_weights(model: Any, weights: str, classes: Sequence[str], fmt:
                            f"{len(classes)} {list(classes)}; pass classes= matching the weights or other weights")
     if list(saved) != list(classes):
         raise WeightsError(f"{path}: weights for classes {saved}; the {who} config names {list(classes)}")
-    own = model.state_dict()
-    bad = [k for k in own if k not in tensors or tuple(tensors[k].shape) != tuple(own[k].shape)]
-    extra = [k for k in tensors if k not in own]
-    if bad or extra:
-        k = (bad or extra)[0]
-        got = tuple(tensors[k].shape) if k in tensors else "missing"
-        want = tuple(own[k].shape) if k in own else "not in the model"
-        raise WeightsError(f"{path}: tensor {k!r} is {got}, the model's is {want}; the file was saved with another "
-                           f"architecture (check widths / hidden / crop options in the config)")
-    model.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()})
+    from vision.weights import load_tensors_into
+
+    load_tensors_into(model, tensors, path, hint="check widths / hidden / crop options in the config")
 
 
 def saved_config(weights: str) -> dict[str, Any] | None:

@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,7 +36,7 @@ import torch
 from torch import nn
 
 from vision.errors import InputError
-from vision.models.config import ModelConfig, build_config, int_tuple, positive_int
+from vision.models.config import ModelConfig, bounded_number, build_config, int_tuple, positive_int
 from vision.models.generative.data import from_tensor, to_tensor
 from vision.models.generative.files import AE_FORMAT, load_into, read_weights, save_weights, saved_config
 from vision.models.registry import register_model
@@ -49,11 +48,7 @@ AE_LOSSES = ("bce", "mse")
 _DEFAULT_HIDDEN = {"dense": (256, 128), "conv": (32, 64)}
 
 
-def _number(who: str, name: str, value: Any, *, low: float, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not low <= value <= high:
-        raise InputError(f"{who}: {name} must be a number in [{low}, {high}]; got {value!r}")
-    return float(value)
+_number = bounded_number  # the shared check (vision.models.config)
 
 
 @dataclass(frozen=True)

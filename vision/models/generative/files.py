@@ -81,21 +81,10 @@ def saved_config(meta: dict[str, str], path: Path, fmt: str) -> dict[str, Any]:
 
 
 def load_into(module: nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:
-    """Copy ``tensors`` into ``module`` (cast to its dtypes), refusing missing, extra or mis-shaped tensors.
+    """Copy ``tensors`` into ``module``, refusing missing, extra or mis-shaped tensors (WeightsError)."""
+    from vision.weights import load_tensors_into
 
-    Raises:
-        WeightsError: the first tensor that does not fit, with both shapes.
-    """
-    own = module.state_dict()
-    bad = [k for k in own if k not in tensors or tuple(tensors[k].shape) != tuple(own[k].shape)]
-    extra = [k for k in tensors if k not in own]
-    if bad or extra:
-        k = (bad or extra)[0]
-        got = tuple(tensors[k].shape) if k in tensors else "missing"
-        want = tuple(own[k].shape) if k in own else "not in the model"
-        raise WeightsError(f"{path}: tensor {k!r} is {got}, the model's is {want}; the file was saved with another "
-                           "architecture (check the config it was saved with)")
-    module.load_state_dict({k: v.to(own[k].dtype) for k, v in tensors.items()})
+    load_tensors_into(module, tensors, path)
 
 
 def save_weights(module: nn.Module, path: str | os.PathLike[str], *, fmt: str, config: Any, half: bool = True) -> Path:
