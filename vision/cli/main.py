@@ -303,7 +303,7 @@ def cmd_val(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
-    from vision.cli import app, detect, segment, stream
+    from vision.cli import app, detect, generate, segment, stream
 
     p = argparse.ArgumentParser(prog="vision", description="Offline-first computer vision: classic ops, training, "
                                 "detection, segmentation, generative and video models.")
@@ -421,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_train_classify)
     detect.add_train_parser(t)
     segment.add_train_parser(t)
+    generate.add_train_parser(t)
 
     s = sub.add_parser("val", help="evaluate a trained classifier (accuracy, F1) or a detector (vision val detect: mAP)")
     s.add_argument("bundle", metavar="BUNDLE|detect",
@@ -438,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_val_options(s)
     detect.add_compare_parser(sub)
     stream.add_stream_parser(sub)
+    generate.add_generate_parser(sub)
 
     m = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True, metavar="ACTION")
     s = m.add_parser("list", help="registered models")
