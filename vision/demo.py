@@ -271,6 +271,45 @@ def step_segmentation(ctx: _Context) -> None:
                         f"per object), {instance_ms:.0f} ms per image."), "", report.table()]
 
 
+def step_generative(ctx: _Context) -> None:
+    """The shipped Fashion-MNIST generative models: DCGAN and class-conditional samples, the denoising autoencoder
+    against the best classic denoiser (non-local means) at the same noise."""
+    import numpy as np
+
+    from vision.classic.denoise import nl_means
+    from vision.classic.quality import psnr
+    from vision.errors import VisionError
+    from vision.models import create_model
+    from vision.models.generative.data import image_grid, load_image_arrays
+
+    dcgan, cgan, dae = create_model("dcgan"), create_model("cgan"), create_model("dae")
+    ctx.save("generate/dcgan_samples.png", image_grid(dcgan.generate(64, seed=0)))
+    rows = np.concatenate([cgan.generate(8, seed=c, labels=[c] * 8) for c in range(len(cgan.names))])
+    ctx.save("generate/cgan_by_class.png", image_grid(rows, cols=8))
+    try:
+        clean, _, _ = load_image_arrays("fashion-mnist", split="test", limit=64)
+        source = "Fashion-MNIST test images"
+    except VisionError:  # the Debian package is absent: scikit-learn's digits, upscaled to 28 px
+        clean, _, _ = load_image_arrays("digits", size=28, limit=64)
+        source = "scikit-learn digits (Fashion-MNIST is not installed)"
+    rng = np.random.default_rng(0)
+    sigma = 255 * dae.config.noise
+    noisy = np.clip(clean + rng.normal(0.0, sigma, clean.shape), 0, 255).astype(np.uint8)
+    t0 = time.perf_counter()
+    learned = dae.denoise(noisy)
+    ms = _ms(t0) / len(noisy)
+    classic = np.stack([nl_means(im, h=45, template=3, search=11) for im in noisy])  # bench/train_generative.py's
+    score = {name: float(np.mean([psnr(c, d) for c, d in zip(clean, out)]))
+             for name, out in (("noisy", noisy), ("nl_means", classic), ("dae", learned))}
+    ctx.save("generate/denoise_before_after.png", image_grid(np.concatenate([clean[:8], noisy[:8], classic[:8],
+                                                                               learned[:8]]), cols=8))
+    ctx.step.lines += [("`dcgan` and `cgan` (shipped, Fashion-MNIST): 64 samples, and 8 per class (one row per class, "
+                        f"{', '.join(cgan.names)})."),
+                       (f"`dae` on {len(clean)} {source} with Gaussian noise σ = {sigma:.0f} gray levels (rows: clean, "
+                        f"noisy, nl_means, dae): PSNR noisy {score['noisy']:.2f} dB, nl_means {score['nl_means']:.2f} dB, "
+                        f"**dae {score['dae']:.2f} dB**, {ms:.2f} ms per image.")]
+
+
 def step_classic(ctx: _Context) -> None:
     """Classic ops on real photos: edges, Hough, pipelines, denoise and deblur measured by PSNR, warps, kernels."""
     from vision.classic import apply_op
@@ -427,6 +466,7 @@ STEPS: tuple[tuple[str, Callable[[_Context], None]], ...] = (
     ("people detection (OpenCV HOG)", step_people),
     ("detectors on held-out scenes", step_scene_detectors),
     ("segmentation (FCN semantic, Mask R-CNN instance, held-out scenes)", step_segmentation),
+    ("generative (Fashion-MNIST GANs, denoising autoencoder)", step_generative),
     ("classic ops", step_classic),
     ("ImageNet top-5 (efficientnet-lite0)", step_imagenet),
     ("LR range test (digits CNN)", step_lr_finder),
