@@ -23,6 +23,7 @@ COMPARE_PAGE = APPS / "pages" / "4_Compare_detectors.py"
 TRAIN_PAGE = APPS / "pages" / "5_Train.py"
 VIDEO_PAGE = APPS / "pages" / "6_Video.py"
 SEGMENT_PAGE = APPS / "pages" / "7_Segment.py"
+GENERATE_PAGE = APPS / "pages" / "8_Generate.py"
 TIMEOUT = 30  # the first run imports torch and OpenCV for the sidebar; later runs take well under a second
 #: for runs that train or run several detectors: seconds on an idle 2-core machine, far more when it is busy
 SLOW_TIMEOUT = 240

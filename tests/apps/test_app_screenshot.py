@@ -466,3 +466,14 @@ def test_segment_page_shows_scene_truths_and_both_predictions(server, browser, t
     assert_no_error(state, png)
     assert "Segment" in state["text"] and "hexagon" in state["text"], state["text"]
     assert distinct_colors(shot) > 5000, f"{png}: no picture on the page"
+
+
+def test_generate_page_shows_a_sample_sheet(server, browser, tmp_path):
+    b = browser(window=(1400, 1100))
+    b.call("Page.navigate", url=f"{server}/Generate")
+    state = b.wait(lambda s: s["images"] >= 1 and "images from dcgan" in s["text"], what="the generate page",
+                   seconds=240)
+    shot = b.screenshot(png := tmp_path / "generate.png")
+    assert_no_error(state, png)
+    assert "Generate" in state["text"] and "DCGAN" in state["text"], state["text"]
+    assert distinct_colors(shot) > 100, f"{png}: no picture on the page"
