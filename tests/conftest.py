@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -14,3 +13,16 @@ def _offline_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("VISION_HOME", str(tmp_path_factory.mktemp("vision_home")))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     yield
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a module of tiny networks: thread hand-offs cost more than they save (and
+    oversubscribe a busy 2-core machine). Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+

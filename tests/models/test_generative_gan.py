@@ -23,13 +23,7 @@ from vision.train import ModelCheckpoint, Trainer
 
 TINY = {"widths": [16, 8], "latent_dim": 16}
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny networks: thread hand-offs cost more than they save (and oversubscribe a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from vision.data.mnist import fashion_mnist_available
 from vision.models import create_model, list_models
@@ -14,13 +13,7 @@ pytestmark = pytest.mark.skipif(not fashion_mnist_available(), reason="Fashion-M
                                                                      "is not installed")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny networks: thread hand-offs cost more than they save (and oversubscribe a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

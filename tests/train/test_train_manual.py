@@ -12,13 +12,7 @@ from vision.errors import InputError
 from vision.train import CSVLogger, EarlyStopping, StepOutput, Task, Trainer
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny networks: thread hand-offs cost more than they save (and oversubscribe a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 class TwoPart(nn.Module):
     """Two regressors, each trained by its own optimizer (the shape of a GAN's two networks)."""
