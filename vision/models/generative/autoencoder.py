@@ -36,9 +36,9 @@ import torch
 from torch import nn
 
 from vision.errors import InputError
-from vision.models.config import ModelConfig, bounded_number, build_config, int_tuple, positive_int
+from vision.models.config import ModelConfig, bounded_number, int_tuple, positive_int
 from vision.models.generative.data import from_tensor, to_tensor
-from vision.models.generative.files import AE_FORMAT, load_into, read_weights, save_weights, saved_config
+from vision.models.generative.files import AE_FORMAT, build_with_weights, save_weights
 from vision.models.registry import register_model
 
 __all__ = ["AEConfig", "AENet", "Autoencoder", "AE_KINDS", "AE_LOSSES", "ae", "dae", "vae"]
@@ -214,21 +214,8 @@ class Autoencoder:
     task = "generate"
 
     def __init__(self, config: AEConfig | dict | None = None, *, preset: str = "ae", **overrides: Any) -> None:
-        if preset not in PRESETS:
-            raise InputError(f"Autoencoder: preset must be one of {list(PRESETS)}; got {preset!r}")
-        cfg = build_config(AEConfig, PRESETS[preset] if config is None else config, overrides, preset)
-        tensors = path = None
-        if cfg.weights is not None:
-            path, meta, tensors = read_weights(cfg.weights)
-            stored = saved_config(meta, path, AE_FORMAT)
-            if config is None:  # the file says what it is; explicit options still win
-                cfg = build_config(AEConfig, {**stored, "weights": cfg.weights},
-                                   {k: v for k, v in overrides.items() if k != "weights"}, preset)
-        self.config = cfg
-        self.model = AENet(cfg)
-        if tensors is not None:
-            load_into(self.model, tensors, path)  # type: ignore[arg-type]
-        self.model.eval()
+        self.config, self.model = build_with_weights("Autoencoder", AEConfig, AENet, PRESETS, preset, config,
+                                                     overrides, AE_FORMAT)
 
     # ------------------------------------------------------------------------------------------ properties
     @property

@@ -80,6 +80,35 @@ def saved_config(meta: dict[str, str], path: Path, fmt: str) -> dict[str, Any]:
     return config
 
 
+def build_with_weights(who: str, cls: type, net_cls: type, presets: dict[str, Any], preset: str, config: Any,
+                       overrides: dict[str, Any], fmt: str) -> tuple[Any, nn.Module]:
+    """The config and the network (eval mode) of an :class:`Autoencoder` / :class:`GAN`: the ``preset``'s defaults
+    (or ``config``) with ``overrides``; with weights and no explicit config, the architecture stored in the file
+    (explicit options still win), and the file's tensors loaded.
+
+    Raises:
+        InputError: an unknown preset or a bad option. WeightsNotFoundError / WeightsError: as :func:`read_weights`,
+        :func:`saved_config`, :func:`load_into`.
+    """
+    from vision.errors import InputError
+    from vision.models.config import build_config
+
+    if preset not in presets:
+        raise InputError(f"{who}: preset must be one of {list(presets)}; got {preset!r}")
+    cfg = build_config(cls, presets[preset] if config is None else config, overrides, preset)
+    tensors = path = None
+    if cfg.weights is not None:
+        path, meta, tensors = read_weights(cfg.weights)
+        stored = saved_config(meta, path, fmt)
+        if config is None:  # the file says what it is; explicit options still win
+            cfg = build_config(cls, {**stored, "weights": cfg.weights},
+                               {k: v for k, v in overrides.items() if k != "weights"}, preset)
+    net = net_cls(cfg)
+    if tensors is not None:
+        load_into(net, tensors, path)  # type: ignore[arg-type]
+    return cfg, net.eval()
+
+
 def load_into(module: nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:
     """Copy ``tensors`` into ``module``, refusing missing, extra or mis-shaped tensors (WeightsError)."""
     from vision.weights import load_tensors_into

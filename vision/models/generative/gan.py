@@ -30,9 +30,9 @@ import torch
 from torch import nn
 
 from vision.errors import InputError, ShapeError
-from vision.models.config import ModelConfig, build_config, int_tuple, positive_int
+from vision.models.config import ModelConfig, int_tuple, positive_int
 from vision.models.generative.data import from_tensor, to_tensor
-from vision.models.generative.files import GAN_FORMAT, load_into, read_weights, save_weights, saved_config
+from vision.models.generative.files import GAN_FORMAT, build_with_weights, save_weights
 from vision.models.registry import register_model
 
 __all__ = ["Discriminator", "GAN", "GANConfig", "GANNet", "Generator", "cgan", "dcgan", "dcgan_init"]
@@ -202,21 +202,8 @@ class GAN:
     task = "generate"
 
     def __init__(self, config: GANConfig | dict | None = None, *, preset: str = "dcgan", **overrides: Any) -> None:
-        if preset not in PRESETS:
-            raise InputError(f"GAN: preset must be one of {list(PRESETS)}; got {preset!r}")
-        cfg = build_config(GANConfig, PRESETS[preset] if config is None else config, overrides, preset)
-        tensors = path = None
-        if cfg.weights is not None:
-            path, meta, tensors = read_weights(cfg.weights)
-            stored = saved_config(meta, path, GAN_FORMAT)
-            if config is None:
-                cfg = build_config(GANConfig, {**stored, "weights": cfg.weights},
-                                   {k: v for k, v in overrides.items() if k != "weights"}, preset)
-        self.config = cfg
-        self.model = GANNet(cfg)
-        if tensors is not None:
-            load_into(self.model, tensors, path)  # type: ignore[arg-type]
-        self.model.eval()
+        self.config, self.model = build_with_weights("GAN", GANConfig, GANNet, PRESETS, preset, config, overrides,
+                                                     GAN_FORMAT)
 
     @property
     def names(self) -> tuple[str, ...]:
