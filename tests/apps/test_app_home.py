@@ -126,9 +126,9 @@ def test_a_page_added_to_the_folder_appears_on_home(tmp_path):
 
     apps = tmp_path / "apps"
     shutil.copytree(HOME.parent, apps, ignore=shutil.ignore_patterns("__pycache__"))
-    (apps / "pages" / "7_Segment.py").write_text('"""Segment: a page from a later issue."""\nimport streamlit as st\n'
-                                                  'st.title("Segment")\n')
+    (apps / "pages" / "99_Later_page.py").write_text('"""Later page: one from a later issue."""\n'
+                                                      'import streamlit as st\nst.title("Later page")\n')
     at = run_app(apps / "Home.py")
     assert_clean(at)
-    assert [link.proto.label for link in at.get("page_link")][-1] == "Segment"
-    assert any(c.value == "Segment: a page from a later issue." for c in at.caption)
+    assert [link.proto.label for link in at.get("page_link")][-1] == "Later page"
+    assert any(c.value == "Later page: one from a later issue." for c in at.caption)
