@@ -33,6 +33,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "vision.models.classification.pretrained",
     "vision.models.generative.autoencoder",
     "vision.models.generative.gan",
+    "vision.models.video.classify",
 )
 
 TASKS = ("classify", "detect", "segment", "generate", "video")
