@@ -34,12 +34,7 @@ SMALL = {"weights": None, "backbone_weights": None, "min_size": 96, "max_size": 
          "mask_layers": (16,), "mask_dim_reduced": 16}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _scenes(root, n, seed, size=(80, 96)):

@@ -31,15 +31,7 @@ SHIPPED = ROOT / "weights" / "yolov8n-scenes.safetensors"
 needs_shipped = pytest.mark.skipif(not SHIPPED.is_file(), reason="weights/yolov8n-scenes.safetensors not shipped")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """One torch thread here: on a 2-core machine shared with other jobs, 2 threads can be 20× slower (spinning)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -33,15 +33,7 @@ needs_detector = pytest.mark.skipif(not DETECTOR.is_file(), reason="weights/yolo
 NAMES = ("circle", "square", "triangle", "star", "hexagon")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """One torch thread: on a 2-core machine shared with other jobs, 2 threads can be far slower (spinning)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _scenes(root: Path, n: int = 8, size: int = 96):
