@@ -131,11 +131,12 @@ def _expand_one(source: str, images: list[Path], videos: list[Path], *, depth: i
         raise SourceNotFoundError(f"image source not found: {source}")
 
 
-def _common_root(paths: Sequence[Path]) -> Path | None:
-    if not paths:
+def _common_root(resolved: Sequence[Path]) -> Path | None:
+    """The deepest folder holding every one of ``resolved`` (absolute, symlinks resolved) paths."""
+    if not resolved:
         return None
     try:
-        return Path(os.path.commonpath([str(p.resolve().parent) for p in paths]))
+        return Path(os.path.commonpath([str(p.parent) for p in resolved]))
     except ValueError:  # different drives (Windows)
         return None
 
@@ -183,10 +184,10 @@ class SourcePlan:
         rel = self._rel(video)
         return rel[: -len(video.suffix)] if video.suffix else rel
 
-    def _rel(self, path: Path) -> str:
+    def _rel(self, path: Path, resolved: Path | None = None) -> str:
         if self.root is not None:
             try:
-                return path.resolve().relative_to(self.root).as_posix()
+                return (resolved or path.resolve()).relative_to(self.root).as_posix()
             except ValueError:
                 pass
         return path.name
@@ -218,23 +219,19 @@ def expand_sources(sources: Sequence[str | os.PathLike[str]], *,
     videos: list[Path] = []
     for source in sources:
         _expand_one(os.fspath(source), images, videos, depth=0)
-    seen: set[Path] = set()
-    unique_images = []
-    for p in images:
-        r = p.resolve()
-        if r not in seen:
-            seen.add(r)
-            unique_images.append(p)
-    unique_videos = []
-    for p in videos:
-        r = p.resolve()
-        if r not in seen:
-            seen.add(r)
-            unique_videos.append(p)
-    root = _common_root(unique_images + unique_videos)
-    plan = SourcePlan([], unique_videos, len(unique_images), root, shard)
+    seen: dict[Path, Path] = {}  # resolved → as given; each path is resolved once (a few syscalls a component)
+    unique_images: dict[Path, Path] = {}
+    unique_videos: dict[Path, Path] = {}
+    for found, unique in ((images, unique_images), (videos, unique_videos)):
+        for p in found:
+            r = p.resolve()
+            if r not in seen:
+                seen[r] = unique[r] = p
+    root = _common_root(list(seen))
+    plan = SourcePlan([], list(unique_videos.values()), len(unique_images), root, shard)
     k, n = shard or (1, 1)
-    plan.images = [SourceItem(str(p), p, plan._rel(p)) for i, p in enumerate(unique_images) if i % n == k - 1]
+    plan.images = [SourceItem(str(p), p, plan._rel(p, r)) for i, (r, p) in enumerate(unique_images.items())
+                   if i % n == k - 1]
     return plan
 
 
