@@ -303,7 +303,7 @@ def cmd_val(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
-    from vision.cli import app, detect, generate, segment, stream
+    from vision.cli import app, detect, generate, segment, stream, video
 
     p = argparse.ArgumentParser(prog="vision", description="Offline-first computer vision: classic ops, training, "
                                 "detection, segmentation, generative and video models.")
@@ -379,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_predict_classify)
     detect.add_predict_parser(pr)
     segment.add_predict_parser(pr)
+    video.add_predict_parser(pr)
 
     e = sub.add_parser("export", help="export a model").add_subparsers(dest="action", required=True, metavar="FORMAT")
     s = e.add_parser("onnx", help="write a classifier as ONNX (preprocessing and labels stored inside)")
@@ -422,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_train_parser(t)
     segment.add_train_parser(t)
     generate.add_train_parser(t)
+    video.add_train_parser(t)
 
     s = sub.add_parser("val", help="evaluate a trained classifier (accuracy, F1) or a detector (vision val detect: mAP)")
     s.add_argument("bundle", metavar="BUNDLE|detect",

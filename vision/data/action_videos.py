@@ -27,7 +27,8 @@ import numpy as np
 
 from vision.errors import InputError
 
-__all__ = ["ACTIONS", "DIRECTION_ACTIONS", "SHAPES", "ActionVideos", "make_action_videos"]
+__all__ = ["ACTIONS", "DIRECTION_ACTIONS", "SHAPES", "ActionSequence", "ActionVideos", "make_action_sequence",
+           "make_action_videos"]
 
 #: motion-direction classes: the default, and the set a frame-averaging model cannot tell apart pairwise
 DIRECTION_ACTIONS: tuple[str, ...] = ("left", "right", "up", "down")
@@ -138,6 +139,48 @@ def make_action_videos(n: int, *, frames: int = 8, size: int = 32, actions: tupl
         shapes.append(shape)
         videos[i] = _clip(rng, action, shape, frames, size, scale, speed, radius, noise)
     return ActionVideos(videos=videos, labels=labels, classes=tuple(actions), shapes=tuple(shapes))
+
+
+@dataclass(frozen=True)
+class ActionSequence:
+    """One continuous video made of action segments (for timelines and the demo).
+
+    Attributes:
+        frames: T×H×W×3 uint8 RGB frames. labels: T int64 class ids (the action of each frame) into ``classes``.
+        classes: the action names. segments: ``(first frame, end frame, action)`` of each segment.
+    """
+
+    frames: np.ndarray
+    labels: np.ndarray
+    classes: tuple[str, ...]
+    segments: tuple[tuple[int, int, str], ...]
+
+
+def make_action_sequence(order: tuple[str, ...] | list[str], *, clips_per_action: int = 2, frames: int = 8,
+                         size: int = 32, classes: tuple[str, ...] = ACTIONS, seed: int = 0) -> ActionSequence:
+    """A video whose segments perform the actions of ``order`` in turn, each as ``clips_per_action`` fresh clips
+    of ``frames`` frames (a new shape and background every clip, as in :func:`make_action_videos`): a clip
+    classifier labels it best with clips aligned to those cuts (stride = clip length).
+
+    Raises:
+        InputError: an empty order, actions not in ``classes``, or bad counts.
+    """
+    _check(clips_per_action, "clips_per_action", 1, 1000)
+    _check(frames, "frames", 2, 64)
+    _check(size, "size", 16, 256)
+    if not isinstance(order, (tuple, list)) or not order or any(a not in classes for a in order):
+        raise InputError(f"make_action_sequence: order must be a non-empty list of actions from {list(classes)}; "
+                         f"got {order!r}")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 11]))
+    parts, labels, segments = [], [], []
+    for action in order:
+        start = len(labels)
+        for _ in range(clips_per_action):
+            shape = str(rng.choice(SHAPES[1:] if action.startswith("rotate") else SHAPES))
+            parts.append(_clip(rng, action, shape, frames, size, size / 32, (1.5, 2.5), (3.5, 5.0), 8.0))
+            labels += [classes.index(action)] * frames
+        segments.append((start, len(labels), action))
+    return ActionSequence(np.concatenate(parts), np.asarray(labels, np.int64), tuple(classes), tuple(segments))
 
 
 def _clip(rng: np.random.Generator, action: str, shape: str, frames: int, size: int, scale: float,

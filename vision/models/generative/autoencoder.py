@@ -37,8 +37,9 @@ from torch import nn
 
 from vision.errors import InputError
 from vision.models.config import ModelConfig, bounded_number, int_tuple, positive_int
+from vision.models.files import build_with_weights, save_weights
 from vision.models.generative.data import from_tensor, to_tensor
-from vision.models.generative.files import AE_FORMAT, build_with_weights, save_weights
+from vision.models.generative.files import AE_FORMAT
 from vision.models.registry import register_model
 
 __all__ = ["AEConfig", "AENet", "Autoencoder", "AE_KINDS", "AE_LOSSES", "ae", "dae", "vae"]

@@ -31,8 +31,9 @@ from torch import nn
 
 from vision.errors import InputError, ShapeError
 from vision.models.config import ModelConfig, int_tuple, positive_int
+from vision.models.files import build_with_weights, save_weights
 from vision.models.generative.data import from_tensor, to_tensor
-from vision.models.generative.files import GAN_FORMAT, build_with_weights, save_weights
+from vision.models.generative.files import GAN_FORMAT
 from vision.models.registry import register_model
 
 __all__ = ["Discriminator", "GAN", "GANConfig", "GANNet", "Generator", "cgan", "dcgan", "dcgan_init"]
