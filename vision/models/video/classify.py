@@ -18,8 +18,10 @@ Example:
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,11 +29,14 @@ import torch
 from torch import nn
 
 from vision.errors import DTypeError, InputError, ShapeError
-from vision.models.config import ModelConfig, build_config, int_tuple, positive_int, probability
+from vision.models.config import ModelConfig, int_tuple, positive_int, probability
 from vision.models.registry import register_model
 
-__all__ = ["HEADS", "ClipPrediction", "FrameEncoder", "VideoClassifier", "VideoClassifierConfig", "clips_per_second",
+__all__ = ["HEADS", "VIDEO_FORMAT", "ClipPrediction", "FrameEncoder", "VideoClassifier", "VideoClassifierConfig", "clips_per_second",
            "evaluate_video_classifier", "train_video_classifier", "videos_to_tensor"]
+
+#: the ``format`` metadata entry of video classifier weights files
+VIDEO_FORMAT = "vision.video-classifier/1"
 
 #: temporal heads; ``"mean"`` is the frame-averaging baseline (no notion of order)
 HEADS: tuple[str, ...] = ("lstm", "gru", "rnn", "attention", "transformer", "mean")
@@ -50,6 +55,11 @@ class VideoClassifierConfig(ModelConfig):
         head: one of :data:`HEADS`.
         hidden_size: recurrent state / transformer width. num_layers: recurrent or transformer layers.
         bidirectional: bidirectional recurrent head. dropout: before the classifier.
+        classes: the class names (``num_classes`` of them), or None (``class_<id>``).
+        clip_length: frames per clip the model was trained on; frame_size: the side frames are resized to. Both
+            are what :meth:`VideoClassifier.classify_video` cuts a video file into.
+        weights: a manifest name or ``.safetensors`` path to load (the file's stored config is used unless a
+            config is given), or None (randomly initialised).
 
     Raises:
         InputError: a value of the wrong type or out of range.
@@ -65,10 +75,15 @@ class VideoClassifierConfig(ModelConfig):
     num_layers: int = 1
     bidirectional: bool = False
     dropout: float = 0.1
+    classes: tuple[str, ...] | None = None
+    clip_length: int = 8
+    frame_size: int = 32
+    weights: str | None = None
 
     def __post_init__(self) -> None:
         who = "VideoClassifierConfig"
-        for name in ("num_classes", "in_channels", "grid", "feature_dim", "hidden_size", "num_layers"):
+        for name in ("num_classes", "in_channels", "grid", "feature_dim", "hidden_size", "num_layers", "clip_length",
+                     "frame_size"):
             positive_int(who, name, getattr(self, name))
         object.__setattr__(self, "widths", int_tuple(who, "widths", self.widths))
         if self.head not in HEADS:
@@ -79,6 +94,15 @@ class VideoClassifierConfig(ModelConfig):
             raise InputError(f"{who}: the transformer head needs hidden_size divisible by its 4 heads; got "
                              f"{self.hidden_size}")
         object.__setattr__(self, "dropout", probability(who, "dropout", self.dropout))
+        if self.classes is not None:
+            if (not isinstance(self.classes, (tuple, list)) or len(self.classes) != self.num_classes
+                    or not all(isinstance(c, str) and c for c in self.classes)):
+                raise InputError(f"{who}: classes must be None or {self.num_classes} non-empty names (num_classes); "
+                                 f"got {self.classes!r}")
+            object.__setattr__(self, "classes", tuple(self.classes))
+        if self.weights is not None and (not isinstance(self.weights, str) or not self.weights):
+            raise InputError(f"{who}: weights must be None, a weights manifest name or a .safetensors path; "
+                             f"got {self.weights!r}")
 
 
 class FrameEncoder(nn.Module):
@@ -134,6 +158,19 @@ class VideoClassifier(nn.Module):
             width = cfg.hidden_size
         self.classifier = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(width, cfg.num_classes))
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names: the config's, else ``class_<id>``."""
+        cfg = self.config
+        return cfg.classes if cfg.classes is not None else tuple(f"class_{i}" for i in range(cfg.num_classes))
+
+    def save(self, path: str | os.PathLike[str], *, half: bool = True) -> Path:
+        """Write the weights (fp16 by default) with the config (classes, clip length, frame size) as safetensors;
+        ``create_model("video-cnn-lstm", weights=path)`` (any ``video-*`` name) rebuilds the model from it."""
+        from vision.models.files import save_weights
+
+        return save_weights(self, path, fmt=VIDEO_FORMAT, config=self.config, half=half)
+
     def frame_features(self, x: torch.Tensor) -> torch.Tensor:
         """B×T×C×H×W → B×T×``feature_dim`` per-frame features (frames encoded as one B·T batch)."""
         b, t = x.shape[:2]
@@ -164,7 +201,7 @@ class VideoClassifier(nn.Module):
 
         Args:
             videos: the clips. batch_size: clips per forward pass.
-            classes: class names for :attr:`ClipPrediction.names` (default ``class_<id>``).
+            classes: class names for :attr:`ClipPrediction.names` (default :attr:`classes`).
 
         Returns:
             A :class:`ClipPrediction`.
@@ -182,7 +219,7 @@ class VideoClassifier(nn.Module):
                                for i in range(0, len(x), batch_size)])
         finally:
             self.train(was_training)
-        names = tuple(classes) if classes is not None else tuple(f"class_{i}" for i in range(probs.shape[1]))
+        names = tuple(classes) if classes is not None else self.classes
         if len(names) != probs.shape[1]:
             raise InputError(f"VideoClassifier.predict: got {len(names)} class names; expected {probs.shape[1]}")
         return ClipPrediction(labels=probs.argmax(1).numpy(), probs=probs.numpy(), classes=names)
@@ -325,20 +362,26 @@ def clips_per_second(model: nn.Module, videos: np.ndarray, *, batch_size: int = 
     return len(videos) / best
 
 
-def _factory(head: str) -> Any:
+def _factory(name: str, head: str, weights: str | None) -> Any:
     def build(*, config: VideoClassifierConfig | dict | None = None, **overrides: Any) -> VideoClassifier:
-        base = VideoClassifierConfig(head=head) if config is None else config
-        return VideoClassifier(build_config(VideoClassifierConfig, base, overrides, f"video-{head}"))
+        from vision.models.files import build_with_weights
+
+        presets = {name: VideoClassifierConfig(head=head, weights=weights)}
+        _, model = build_with_weights(name, VideoClassifierConfig, VideoClassifier, presets, name, config, overrides,
+                                      VIDEO_FORMAT)
+        return model
 
     return build
 
 
+#: registered name → (head, default weights, description)
 _DESCRIPTIONS = {
-    "video-cnn-lstm": ("lstm", "Per-frame CNN + LSTM clip classifier (randomly initialised)."),
-    "video-cnn-gru": ("gru", "Per-frame CNN + GRU clip classifier (randomly initialised)."),
-    "video-cnn-attention": ("attention", "Per-frame CNN + LSTM with attention pooling (randomly initialised)."),
-    "video-cnn-transformer": ("transformer", "Per-frame CNN + temporal transformer (randomly initialised)."),
-    "video-frame-avg": ("mean", "Frame-averaging baseline: per-frame CNN, mean over time, linear head."),
+    "video-cnn-lstm": ("lstm", "video-cnn-lstm-actions",
+                       "Per-frame CNN + LSTM clip classifier; loads the shipped 8-action synthetic model by default."),
+    "video-cnn-gru": ("gru", None, "Per-frame CNN + GRU clip classifier (randomly initialised)."),
+    "video-cnn-attention": ("attention", None, "Per-frame CNN + LSTM with attention pooling (randomly initialised)."),
+    "video-cnn-transformer": ("transformer", None, "Per-frame CNN + temporal transformer (randomly initialised)."),
+    "video-frame-avg": ("mean", None, "Frame-averaging baseline: per-frame CNN, mean over time, linear head."),
 }
-for _name, (_head, _doc) in _DESCRIPTIONS.items():
-    register_model(_name, task="video", description=_doc)(_factory(_head))
+for _name, (_head, _weights, _doc) in _DESCRIPTIONS.items():
+    register_model(_name, task="video", weights=_weights, description=_doc)(_factory(_name, _head, _weights))
