@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 
 import pytest
+
+# urllib3 (imported by supervision through requests) asks at import whether IPv6 works by binding a socket to the
+# loopback address ::1 — no traffic leaves the machine. Importing it once here, before pytest-socket blocks sockets
+# in each test, keeps that probe out of the tests, so the guard's warnings stay for real network attempts.
+with contextlib.suppress(ImportError):
+    import urllib3  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,8 @@ def _print_stats(stats: Any) -> None:
     note = " (every frame read ahead; --realtime for live-rate latency)" if d["mode"] == "file" else ""
     print(f"latency (capture → shown): {_fmt(d['latency_ms'])}{note}")
     print(f"inference: {_fmt(d['inference_ms'])}")
+    if "counts" in d:
+        print(f"line crossings: {d['counts']['in']} in, {d['counts']['out']} out")
     for key, value in d["outputs"].items():
         print(f"{key}: {value}")
 
@@ -40,9 +42,14 @@ def cmd_stream(args: argparse.Namespace) -> int:
     import yaml
 
     from vision.infer.stream import run_stream
+    from vision.infer.temporal import parse_line
     from vision.models import create_model
     from vision.models.detection.compare import detector_options
 
+    if args.smooth is not None and args.smooth < 1:
+        raise InputError(f"--smooth: expected a number of frames ≥ 1, got {args.smooth}")
+    if args.count_line is not None:  # the syntax now (exit 2 before the model loads); fractions need the frame
+        parse_line(args.count_line, image_shape=(1, 1))
     source: Any = int(args.source) if args.source.strip().isdigit() else args.source
     options: dict[str, Any] = detector_options(args.model, conf=args.conf, iou=args.iou)
     for text in args.option or []:
@@ -61,7 +68,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
 
     stats = run_stream(source, detector, display=display, record=args.save, realtime=args.realtime,
                        tracker=args.track, max_frames=args.max_frames, reconnect=args.reconnect, host=args.host,
-                       port=args.port, on_start=started, lanes=args.lanes)
+                       port=args.port, on_start=started, lanes=args.lanes, smooth=args.smooth,
+                       count_line=args.count_line)
     if args.json:
         print(json.dumps(stats.to_dict(), indent=2))
     else:
@@ -92,7 +100,14 @@ def add_stream_parser(sub: Any) -> None:
     s.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="a detector option (repeatable), e.g. --option max_side=none for distant pedestrians with "
                         "hog-people, --option imgsz=320 for yolov8n")
-    s.add_argument("--track", choices=["bytetrack", "botsort"], help="give objects stable ids across frames")
+    s.add_argument("--track", choices=["bytetrack", "botsort"],
+                   help="give objects stable ids across frames (default bytetrack with --smooth / --count-line)")
+    s.add_argument("--smooth", type=int, metavar="N",
+                   help="average each tracked box and score over its last N frames (less jitter; lags (N-1)/2 frames)")
+    s.add_argument("--count-line", metavar="X1,Y1,X2,Y2",
+                   help="count objects whose box bottom centre crosses this line; pixels (384,0,384,576) or, with a "
+                        "decimal point, fractions of the frame (0.5,0,0.5,1). For a line drawn top to bottom, "
+                        "left to right counts as in; the arrow on the line points in")
     s.add_argument("--display", choices=["auto", "window", "http", "none"], default="auto",
                    help="auto (default): a window when OpenCV has a GUI and a display, else the MJPEG page")
     s.add_argument("--no-display", action="store_true", help="show nothing (same as --display none)")

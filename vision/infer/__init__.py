@@ -7,6 +7,8 @@
   sharded (what ``vision predict classify|detect SOURCE --out DIR`` runs); :func:`expand_sources` lists the items.
 * :func:`run_stream` / :class:`DetectionStream` — a detector over a live or file video source: newest-frame capture,
   optional tracking (:class:`Tracker`), FPS / latency overlay, window or MJPEG view, recording (``vision stream``).
+* :class:`Smoother` / :class:`LineCounter` — tracked boxes averaged over the last frames; objects crossing a line
+  counted in / out (supervision's ``DetectionsSmoother`` / ``LineZone``); :func:`parse_line` reads ``x1,y1,x2,y2``.
 * :class:`OnnxClassifier` — ``predict`` / ``predict_batch`` → :class:`~vision.types.Classification` on onnxruntime,
   the same API as :class:`~vision.models.classification.ImageClassifier`.
 
@@ -32,10 +34,14 @@ _EXPORTS: dict[str, str] = {
     "StreamStats": "vision.infer.stream",
     "run_stream": "vision.infer.stream",
     "Tracker": "vision.infer.track",
+    "Crossings": "vision.infer.temporal",
+    "LineCounter": "vision.infer.temporal",
+    "Smoother": "vision.infer.temporal",
+    "parse_line": "vision.infer.temporal",
 }
 
-__all__ = ["BACKENDS", "BatchSummary", "DetectionStream", "MjpegServer", "OnnxClassifier", "StreamItem", "StreamStats",
-           "Tracker", "expand_sources", "export_onnx", "open_classifier", "read_onnx_metadata", "run_batch",
-           "run_stream"]
+__all__ = ["BACKENDS", "BatchSummary", "Crossings", "DetectionStream", "LineCounter", "MjpegServer", "OnnxClassifier",
+           "Smoother", "StreamItem", "StreamStats", "Tracker", "expand_sources", "export_onnx", "open_classifier",
+           "parse_line", "read_onnx_metadata", "run_batch", "run_stream"]
 
 __getattr__, __dir__ = lazy_exports("vision.infer", _EXPORTS, globals())

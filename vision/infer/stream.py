@@ -1,4 +1,5 @@
-"""Real-time detection on a video file, camera or network stream: capture → detect → track → draw → show / record.
+"""Real-time detection on a video file, camera or network stream: capture → detect → track → smooth → count →
+draw → show / record (tracking, smoothing and counting when asked for).
 
 :class:`DetectionStream` is the loop as an iterator of :class:`StreamItem`; :func:`run_stream` drives it to outputs
 (an OpenCV window, an MJPEG page on ``127.0.0.1``, a recorded file) and returns :class:`StreamStats`.
@@ -9,6 +10,8 @@ as dropped; network streams reconnect with back-off. A file is read by a decoder
 frame is processed, decoding overlaps inference); with ``realtime=True`` the file is released at its own frame rate
 into the one-slot buffer instead, as a camera would deliver it. Latency is measured from the moment a frame was
 grabbed (or released) to the moment the consumer is done with it (shown, written).
+
+Smoothing of tracked boxes and counting objects that cross a line are :mod:`vision.infer.temporal`.
 
 The outputs (:class:`~vision.infer.views.WindowOutput`, :class:`~vision.infer.views.MjpegServer`) live in
 :mod:`vision.infer.views`.
@@ -74,6 +77,8 @@ class StreamStats:
         ended: why it stopped: ``end`` (the source ended), ``max_frames``, ``stopped`` (window closed / a
             callback), ``interrupted`` (Ctrl-C) or ``error`` (the source was lost; see ``error``).
         error: the message when ``ended == "error"``. outputs: where results went (window, url, recording).
+        counts: with a counting line, ``{"in": …, "out": …}`` (see :class:`~vision.infer.temporal.LineCounter`);
+            None (and left out of :meth:`to_dict`) without one.
     """
 
     source: str
@@ -87,6 +92,7 @@ class StreamStats:
     ended: str = "end"
     error: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] | None = None
 
     @property
     def fps(self) -> float:
@@ -95,20 +101,29 @@ class StreamStats:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-safe form."""
-        return {"source": self.source, "mode": self.mode, "frames": self.frames, "seconds": round(self.seconds, 3),
-                "fps": round(self.fps, 2), "dropped": self.dropped, "latency_ms": self.latency_ms,
-                "inference_ms": self.inference_ms, "age_ms": self.age_ms, "ended": self.ended, "error": self.error,
-                "outputs": dict(self.outputs)}
+        d = {"source": self.source, "mode": self.mode, "frames": self.frames, "seconds": round(self.seconds, 3),
+             "fps": round(self.fps, 2), "dropped": self.dropped, "latency_ms": self.latency_ms,
+             "inference_ms": self.inference_ms, "age_ms": self.age_ms, "ended": self.ended, "error": self.error,
+             "outputs": dict(self.outputs)}
+        if self.counts is not None:
+            d["counts"] = dict(self.counts)
+        return d
 
 
 @dataclass(frozen=True, eq=False)
 class StreamItem:
-    """One processed frame: the :class:`~vision.io.Frame`, its detections and the annotated image (RGB)."""
+    """One processed frame: the :class:`~vision.io.Frame`, its detections and the annotated image (RGB).
+
+    With a counting line, ``crossings`` says which detections crossed in / out on this frame and ``counts`` holds
+    the totals so far; both are None without one.
+    """
 
     frame: Any
     detections: Any
     image: np.ndarray
     inference_s: float
+    crossings: Any = None
+    counts: dict[str, int] | None = None
 
 
 class _Ring:
@@ -183,7 +198,14 @@ class DetectionStream:
         detector: anything with ``predict(image) -> Detections`` (every registered detector).
         realtime: for files, release frames at the file's frame rate and always take the newest (a live-rate
             test of the whole loop); ignored by cameras and streams, which are always live.
-        tracker: None, ``"bytetrack"``, ``"botsort"`` or a :class:`~vision.infer.track.Tracker`.
+        tracker: None, ``"bytetrack"``, ``"botsort"`` or a :class:`~vision.infer.track.Tracker`. Default
+            ``"bytetrack"`` when ``smooth`` or ``count_line`` is given (both need track ids).
+        smooth: average each track's box and score over its last ``smooth`` frames
+            (:class:`~vision.infer.temporal.Smoother`); None: raw boxes.
+        count_line: count objects crossing a line (:class:`~vision.infer.temporal.LineCounter`, on the smoothed
+            boxes when smoothing): a LineCounter, ``((x1, y1), (x2, y2))`` in pixels, or text for
+            :func:`~vision.infer.temporal.parse_line` (``"384,0,384,576"`` pixels, ``"0.5,0,0.5,1"`` fractions of
+            the frame). The annotated frames show the line and the counts; ``stats.counts`` holds them.
         draw: annotate frames (boxes, labels, and with ``overlay`` the FPS / latency line); False keeps the frame.
         overlay: draw the FPS / latency / inference line.
         reconnect: reopen attempts for cameras and network streams after reads fail (back-off 0.5 s … 8 s).
@@ -197,12 +219,14 @@ class DetectionStream:
             else unchanged.
     Raises:
         SourceNotFoundError: the file does not exist. VideoSourceError: the source cannot be opened.
-        InputError: a bad option or a detector without ``predict``.
+        InputError: a bad option (a bad line, ``smooth`` < 1) or a detector without ``predict``.
+        MissingDependencyError: ``smooth`` / ``count_line`` without the supervision package.
     """
 
     def __init__(self, source: Any, detector: Any, *, realtime: bool = False, tracker: Any = None, draw: bool = True,
                  overlay: bool = True, reconnect: int = 3, max_frames: int | None = None, prefetch: int = 2,
-                 lanes: int | None = None, torch_threads: int | None = None) -> None:
+                 lanes: int | None = None, torch_threads: int | None = None, smooth: int | None = None,
+                 count_line: Any = None) -> None:
         from vision.io import VideoSource
 
         if not callable(getattr(detector, "predict", None)):
@@ -229,6 +253,9 @@ class DetectionStream:
         self.live, self.realtime = live, realtime and not live
         self._lanes = None
         try:
+            self.smoother, self.counter = self._make_temporal(smooth, count_line)
+            if tracker is None and (self.smoother is not None or self.counter is not None):
+                tracker = "bytetrack"
             self.tracker = self._make_tracker(tracker)
             if not (live or realtime):
                 from vision.infer.lanes import Lanes, default_lanes, replicas
@@ -243,11 +270,29 @@ class DetectionStream:
             raise
         self._torch_threads = torch_threads
         self.stats = StreamStats(source=self.video.name,
-                                 mode="live" if live else "realtime file" if self.realtime else "file")
+                                 mode="live" if live else "realtime file" if self.realtime else "file",
+                                 counts=None if self.counter is None else self.counter.counts)
         self._latency, self._inference, self._age = _Ring(), _Ring(), _Ring()
         self._fps_ema: float | None = None
         self._last_shown: float | None = None
         self._closed = False
+
+    def _make_temporal(self, smooth: Any, count_line: Any) -> tuple[Any, Any]:
+        """The :class:`Smoother` and :class:`LineCounter` asked for (None where not); fractions use the frame size."""
+        from vision.infer.temporal import LineCounter, Smoother, parse_line
+
+        smoother = None if smooth is None else Smoother(length=smooth)
+        if count_line is None or isinstance(count_line, LineCounter):
+            return smoother, count_line
+        if isinstance(count_line, str):
+            shape = (self.video.height, self.video.width) if self.video.width and self.video.height else None
+            return smoother, LineCounter(*parse_line(count_line, image_shape=shape))
+        try:
+            start, end = count_line
+        except (TypeError, ValueError):
+            raise InputError(f"DetectionStream: count_line must be a LineCounter, ((x1, y1), (x2, y2)) or "
+                             f"'x1,y1,x2,y2'; got {count_line!r}") from None
+        return smoother, LineCounter(start, end)
 
     def _make_tracker(self, tracker: Any) -> Any:
         if tracker is None:
@@ -270,6 +315,8 @@ class DetectionStream:
         from vision.viz import annotate
 
         canvas = annotate(image, det)
+        if self.counter is not None:
+            self.counter.draw_into(canvas)
         if self.overlay:
             from vision.viz.annotate import draw_label
 
@@ -341,15 +388,21 @@ class DetectionStream:
             with compute_threads(threads) if threads is not None else contextlib.nullcontext():
                 for frame, det, seconds in self._detections():
                     t0 = time.perf_counter()
+                    crossings = counts = None
                     if self.tracker is not None:
                         det = self.tracker.update(det, frame.image)
+                    if self.smoother is not None:
+                        det = self.smoother.update(det)
+                    if self.counter is not None:
+                        crossings, counts = self.counter.update(det), self.counter.counts
                     inference = seconds + time.perf_counter() - t0
                     self._inference.append(inference)
                     latency = time.monotonic() - frame.captured if frame.captured else None
                     image = self._annotate(frame.image, det, latency, inference) if self.draw else frame.image
                     self.stats.frames += 1
                     pending = frame
-                    yield StreamItem(frame=frame, detections=det, image=image, inference_s=inference)
+                    yield StreamItem(frame=frame, detections=det, image=image, inference_s=inference,
+                                     crossings=crossings, counts=counts)
                     self._record_shown(frame)  # the consumer asks for the next one: this one has been shown
                     pending = None
         except (KeyboardInterrupt, GeneratorExit) as exc:
@@ -369,6 +422,8 @@ class DetectionStream:
         self.stats.latency_ms = _percentiles(self._latency.values())
         self.stats.inference_ms = _percentiles(self._inference.values())
         self.stats.age_ms = _percentiles(self._age.values())
+        if self.counter is not None:
+            self.stats.counts = self.counter.counts
 
     def close(self) -> None:
         """Stop the capture (and decoder) threads and release the source; idempotent."""
@@ -392,11 +447,13 @@ class DetectionStream:
 def run_stream(source: Any, detector: Any, *, display: str = "none", record: Any = None, realtime: bool = False,
                tracker: Any = None, max_frames: int | None = None, reconnect: int = 3, host: str = "127.0.0.1",
                port: int = 8090, on_frame: Callable[[StreamItem], Any] | None = None,
-               on_start: Callable[[dict[str, str]], Any] | None = None, lanes: int | None = None) -> StreamStats:
+               on_start: Callable[[dict[str, str]], Any] | None = None, lanes: int | None = None,
+               smooth: int | None = None, count_line: Any = None) -> StreamStats:
     """Run detection on ``source`` until it ends (or ``max_frames``, q in the window, Ctrl-C); returns the stats.
 
     Args:
-        source, detector, realtime, tracker, max_frames, reconnect, lanes: as :class:`DetectionStream`.
+        source, detector, realtime, tracker, max_frames, reconnect, lanes, smooth, count_line: as
+            :class:`DetectionStream` (``stats.counts`` holds the line counts).
         display: ``"window"`` (OpenCV), ``"http"`` (MJPEG on ``host:port``), ``"auto"`` (a window when OpenCV has
             a GUI and a display, else http) or ``"none"``.
         record: a video file to write the annotated frames to (:class:`~vision.io.VideoSink`; even sizes).
@@ -414,7 +471,7 @@ def run_stream(source: Any, detector: Any, *, display: str = "none", record: Any
 
     draw = display != "none" or record is not None or on_frame is not None  # nobody sees frames: skip drawing
     stream = DetectionStream(source, detector, realtime=realtime, tracker=tracker, max_frames=max_frames,
-                             reconnect=reconnect, draw=draw, lanes=lanes)
+                             reconnect=reconnect, draw=draw, lanes=lanes, smooth=smooth, count_line=count_line)
     out = sink = None
     try:
         out = open_display(display, host=host, port=port)
