@@ -41,7 +41,7 @@ def main() -> None:
     rows = []
     for name in args.models.split(","):
         torch.manual_seed(0)
-        model = create_model(name, num_classes=len(DIRECTION_ACTIONS))
+        model = create_model(name, weights=None, num_classes=len(DIRECTION_ACTIONS))
         start = time.perf_counter()
         train_video_classifier(model, train, epochs=args.epochs, batch_size=32, device=args.device)
         fit_s = time.perf_counter() - start

@@ -75,7 +75,8 @@ def _trained(name: str, actions: tuple[str, ...], n: int, epochs: int) -> tuple[
     torch.manual_seed(0)
     train = make_action_videos(n, frames=6, actions=actions, seed=11)
     test = make_action_videos(96, frames=6, actions=actions, seed=12)  # held-out seed
-    model = create_model(name, num_classes=len(actions), widths=(8, 16, 16), feature_dim=32, hidden_size=32)
+    model = create_model(name, weights=None, num_classes=len(actions), widths=(8, 16, 16), feature_dim=32,
+                         hidden_size=32)
     hist = train_video_classifier(model, train, epochs=epochs, batch_size=32, lr=1e-2)
     return hist.history["accuracy"][-1], evaluate_video_classifier(model, test)
 

@@ -20,7 +20,9 @@ Example:
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +30,7 @@ import numpy as np
 from vision.errors import InputError
 
 __all__ = ["ACTIONS", "DIRECTION_ACTIONS", "SHAPES", "ActionSequence", "ActionVideos", "make_action_sequence",
-           "make_action_videos"]
+           "make_action_videos", "write_action_video"]
 
 #: motion-direction classes: the default, and the set a frame-averaging model cannot tell apart pairwise
 DIRECTION_ACTIONS: tuple[str, ...] = ("left", "right", "up", "down")
@@ -181,6 +183,28 @@ def make_action_sequence(order: tuple[str, ...] | list[str], *, clips_per_action
             labels += [classes.index(action)] * frames
         segments.append((start, len(labels), action))
     return ActionSequence(np.concatenate(parts), np.asarray(labels, np.int64), tuple(classes), tuple(segments))
+
+
+def write_action_video(path: str | os.PathLike[str], sequence: ActionSequence, *, scale: int = 4,
+                       fps: float = 8.0) -> Path:
+    """Write ``sequence``'s frames as a video file (MJPG ``.avi`` by default, :class:`vision.io.VideoSink`), each frame
+    enlarged ``scale`` times with nearest-neighbour pixels (so it is visible in a player and shrinks back to the
+    same pixels before the codec's loss). Returns the path.
+
+    Raises:
+        InputError: ``scale`` not in 1 … 16, or ``fps`` not positive.
+    """
+    import cv2
+
+    from vision.io import VideoSink
+
+    _check(scale, "scale", 1, 16)
+    _check(fps, "fps", 0.1, 1000.0, float)
+    h, w = sequence.frames.shape[1:3]
+    with VideoSink(path, fps=fps, codec="MJPG") as sink:
+        for frame in sequence.frames:
+            sink.write(cv2.resize(frame, (w * scale, h * scale), interpolation=cv2.INTER_NEAREST))
+    return Path(path)
 
 
 def _clip(rng: np.random.Generator, action: str, shape: str, frames: int, size: int, scale: float,

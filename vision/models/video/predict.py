@@ -164,7 +164,7 @@ def classify_video(model: Any, source: Any, *, stride: int | None = None, batch_
             thumbs.append(t)
     finally:
         if closer is not None and closer is not source:
-            closer.close()
+            closer.release()
     if len(small) < length:
         raise ShapeError(f"classify_video: {name} has {len(small)} frames; expected at least one clip of "
                          f"{length} frames (the model's clip_length)")
@@ -213,7 +213,7 @@ def plot_timeline(result: VideoLabels, *, truth: Any = None, path: str | os.Path
     step = max(1, int(np.ceil(len(result) / max_thumbnails)))
     picks = list(range(0, len(result), step))
     strip = np.concatenate([np.pad(result.thumbnails[i], ((4, 4), (2, 2), (0, 0)),
-                                   constant_values=0) for i in picks], axis=1)
+                                   constant_values=255) for i in picks], axis=1)
     for k, i in enumerate(picks):  # a coloured edge under each thumbnail: its clip's label
         w = strip.shape[1] // len(picks)
         strip[-4:, k * w:(k + 1) * w] = np.array(colors[int(result.labels[i])]) * 255
