@@ -323,3 +323,11 @@ def test_two_inference_lanes_give_the_records_of_one_in_source_order(folder, tmp
                                    atol=1e-3)
     with pytest.raises(InputError, match="lanes must be ≥ 1"):
         run_batch(yolo, [folder], lanes=0)
+
+
+@pytest.mark.parametrize(("cores", "expected"), [(1, 2), (2, 2), (4, 2), (6, 3), (16, 8), (64, 8)])
+def test_default_decoders_are_half_the_cores_between_2_and_8(monkeypatch, cores, expected):
+    from vision.infer import lanes
+
+    monkeypatch.setattr(lanes, "cores", lambda: cores)
+    assert lanes.default_workers() == expected

@@ -162,7 +162,7 @@ def add_batch_options(s: argparse.ArgumentParser, *, batch_size: int, formats: s
     g.add_argument("--save-images", action="store_true", help="write annotated images to DIR/images")
     g.add_argument("--shard", metavar="K/N", help="this machine's share: every N-th item from the K-th (1-based)")
     g.add_argument("--batch-size", type=int, default=batch_size, help=f"images per model call (default {batch_size})")
-    g.add_argument("--workers", type=int, default=2, help="image-decoding threads (default 2)")
+    g.add_argument("--workers", type=int, help="image-decoding threads (default half the cores, 2 … 8)")
     g.add_argument("--lanes", type=int, help="model replicas inferring side by side (default 2 on 2+ cores for models "
                                             "that can be replicated, e.g. YOLO; else 1)")
 

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from vision.errors import InputError, VisionError
-from vision.infer.lanes import Lanes, compute_threads, default_lanes, replicas
+from vision.infer.lanes import Lanes, compute_threads, default_lanes, default_workers, replicas
 from vision.infer.sinks import OutputFolder, parse_formats, yolo_label_text
 from vision.infer.sources import SourceItem, SourcePlan, expand_sources
 
@@ -219,7 +219,8 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
         formats: ``"jsonl"`` (default), ``"csv"``, ``"coco"``, ``"yolo"`` or a comma list (with ``out``).
         save_images: write annotated images (:func:`vision.viz.annotate`) to ``out/images``.
         shard: ``(k, n)`` or ``"k/n"``: this machine's share of the items.
-        batch_size: images per model call. workers: decoding (and file-writing) threads (default 2).
+        batch_size: images per model call. workers: decoding (and file-writing) threads (default half the
+            cores, 2 … 8: :func:`~vision.infer.lanes.default_workers`).
         prefetch: decoded images waiting for the model (default ``2 × batch_size``): the memory bound.
         predict_options: keyword arguments for every model call (e.g. ``{"top_k": 5}``).
         meta: what runs (model name, thresholds), stored in ``out/run.json``; a resume must match it.
@@ -244,7 +245,7 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InputError(f"--batch-size must be ≥ 1; got {batch_size}")
-    workers = 2 if workers is None else workers
+    workers = default_workers() if workers is None else workers
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"--workers must be ≥ 1; got {workers}")
     prefetch = 2 * batch_size if prefetch is None else prefetch
