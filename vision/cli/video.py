@@ -37,9 +37,11 @@ def cmd_predict_video(args: argparse.Namespace) -> int:
     from vision.io.files import atomic_write_text
     from vision.models.video.predict import classify_video, plot_timeline
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: is a file; expected a folder")
     model = _open(args.model, args.weights)
     result = classify_video(model, args.source, stride=args.stride, max_frames=args.max_frames)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     records = list(result.records())
     atomic_write_text(out / "clips.jsonl", "".join(json.dumps(r) + "\n" for r in records))
@@ -93,6 +95,8 @@ def cmd_train_video(args: argparse.Namespace) -> int:
     if model_spec(args.model).task != "video":
         raise InputError(f"--model {args.model}: expected a video model (vision models list --task video)")
     out = Path(args.out or f"runs/train/video/{args.model}")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: is a file; expected a folder")
     if out.exists() and any(out.iterdir()) and not args.overwrite:
         raise InputError(f"--out {out}: exists and is not empty; expected a new folder (or pass --overwrite)")
     actions = _ACTION_SETS[args.actions]

@@ -85,12 +85,22 @@ def _draw(frame: np.ndarray, shape: str, cx: float, cy: float, radius: float, an
     cv2.fillPoly(frame, [pts], color, cv2.LINE_AA, 4)
 
 
-def _check(value: Any, name: str, lo: float, hi: float, kind: type = int) -> Any:
+def _check(value: Any, name: str, lo: float, hi: float, kind: type = int, who: str = "make_action_videos") -> Any:
     bad = isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int)
     if bad or not lo <= value <= hi:
         what = "an integer" if kind is int else "a number"
-        raise InputError(f"make_action_videos: {name} must be {what} in [{lo}, {hi}]; got {value!r}")
+        raise InputError(f"{who}: {name} must be {what} in [{lo}, {hi}]; got {value!r}")
     return value
+
+
+def _check_fits(who: str, frames: int, size: int, speed: tuple[float, float], radius: tuple[float, float]) -> None:
+    """InputError unless the fastest, largest moving shape stays inside the frame for all ``frames``."""
+    scale = size / 32
+    needs = 2 * radius[1] * scale * 1.15 + speed[1] * scale * (frames - 1) + 2
+    if needs > size:
+        raise InputError(f"{who}: a shape of radius {radius[1]} moving {speed[1]} px/frame for {frames} "
+                         f"frames does not fit in {size}×{size} (needs {needs:.0f} px); "
+                         "expected fewer frames, a lower speed or a larger size")
 
 
 def make_action_videos(n: int, *, frames: int = 8, size: int = 32, actions: tuple[str, ...] = DIRECTION_ACTIONS,
@@ -124,12 +134,8 @@ def make_action_videos(n: int, *, frames: int = 8, size: int = 32, actions: tupl
     for name, pair in (("speed", speed), ("radius", radius)):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and 0 < pair[0] <= pair[1]):
             raise InputError(f"make_action_videos: {name} must be (min, max) with 0 < min ≤ max; got {pair!r}")
+    _check_fits("make_action_videos", frames, size, speed, radius)
     scale = size / 32
-    path = speed[1] * scale * (frames - 1)
-    if 2 * radius[1] * scale * 1.15 + path + 2 > size:
-        raise InputError(f"make_action_videos: a shape of radius {radius[1]} moving {speed[1]} px/frame for {frames} "
-                         f"frames does not fit in {size}×{size} (needs {2 * radius[1] * 1.15 + path + 2:.0f} px); "
-                         "expected fewer frames, a lower speed or a larger size")
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 10]))
     labels = np.arange(n, dtype=np.int64) % len(actions)
     rng.shuffle(labels)
@@ -165,21 +171,30 @@ def make_action_sequence(order: tuple[str, ...] | list[str], *, clips_per_action
     classifier labels it best with clips aligned to those cuts (stride = clip length).
 
     Raises:
-        InputError: an empty order, actions not in ``classes``, or bad counts.
+        InputError: an empty order, actions not in ``classes``, ``classes`` not distinct names from
+            :data:`ACTIONS`, bad counts, or clips too long for the frame size.
     """
-    _check(clips_per_action, "clips_per_action", 1, 1000)
-    _check(frames, "frames", 2, 64)
-    _check(size, "size", 16, 256)
+    who = "make_action_sequence"
+    _check(clips_per_action, "clips_per_action", 1, 1000, who=who)
+    _check(frames, "frames", 2, 64, who=who)
+    _check(size, "size", 16, 256, who=who)
+    if not isinstance(classes, (tuple, list)) or not classes or len(set(classes)) != len(classes) \
+            or any(c not in ACTIONS for c in classes):
+        raise InputError(f"{who}: classes must be distinct names from {list(ACTIONS)}; "
+                         f"got {classes!r}")
     if not isinstance(order, (tuple, list)) or not order or any(a not in classes for a in order):
-        raise InputError(f"make_action_sequence: order must be a non-empty list of actions from {list(classes)}; "
+        raise InputError(f"{who}: order must be a non-empty list of actions from {list(classes)}; "
                          f"got {order!r}")
+    speed, radius = (1.5, 2.5), (3.5, 5.0)  # make_action_videos' defaults
+    if any(a in _DIRECTIONS for a in order):  # only moving shapes need room for their path
+        _check_fits(who, frames, size, speed, radius)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 11]))
     parts, labels, segments = [], [], []
     for action in order:
         start = len(labels)
         for _ in range(clips_per_action):
             shape = str(rng.choice(SHAPES[1:] if action.startswith("rotate") else SHAPES))
-            parts.append(_clip(rng, action, shape, frames, size, size / 32, (1.5, 2.5), (3.5, 5.0), 8.0))
+            parts.append(_clip(rng, action, shape, frames, size, size / 32, speed, radius, 8.0))
             labels += [classes.index(action)] * frames
         segments.append((start, len(labels), action))
     return ActionSequence(np.concatenate(parts), np.asarray(labels, np.int64), tuple(classes), tuple(segments))
@@ -192,14 +207,17 @@ def write_action_video(path: str | os.PathLike[str], sequence: ActionSequence, *
     same pixels before the codec's loss). Returns the path.
 
     Raises:
-        InputError: ``scale`` not in 1 … 16, or ``fps`` not positive.
+        InputError: not an :class:`ActionSequence`, ``scale`` not in 1 … 16, or ``fps`` not in 0.1 … 1000.
     """
     import cv2
 
     from vision.io import VideoSink
 
-    _check(scale, "scale", 1, 16)
-    _check(fps, "fps", 0.1, 1000.0, float)
+    if not isinstance(sequence, ActionSequence):
+        raise InputError(f"write_action_video: expected an ActionSequence (make_action_sequence); got "
+                         f"{type(sequence).__name__}")
+    _check(scale, "scale", 1, 16, who="write_action_video")
+    _check(fps, "fps", 0.1, 1000.0, float, who="write_action_video")
     h, w = sequence.frames.shape[1:3]
     with VideoSink(path, fps=fps, codec="MJPG") as sink:
         for frame in sequence.frames:

@@ -145,9 +145,12 @@ def classify_video(model: Any, source: Any, *, stride: int | None = None, batch_
     Raises:
         SourceNotFoundError / VideoSourceError: the file is missing or cannot be opened.
         ShapeError: fewer frames than one clip, or frames that are not H×W×3. DTypeError: frames not uint8.
-        InputError: bad options.
+        InputError: bad options, or ``model`` is not a clip classifier.
     """
-    cfg = model.config
+    cfg = getattr(model, "config", None)
+    if not (hasattr(cfg, "clip_length") and hasattr(cfg, "frame_size") and hasattr(model, "predict")):
+        raise InputError(f"classify_video: expected a clip classifier (a VideoClassifier, with config.clip_length "
+                         f"and config.frame_size); got {type(model).__name__}")
     length, side = cfg.clip_length, cfg.frame_size
     stride = max(1, length // 2) if stride is None else positive_int("classify_video", "stride", stride)
     positive_int("classify_video", "batch_size", batch_size)
@@ -189,7 +192,8 @@ def plot_timeline(result: VideoLabels, *, truth: Any = None, path: str | os.Path
     over time. Returns the matplotlib ``Figure``; writes a PNG when ``path`` is given.
 
     Raises:
-        InputError: ``result`` is not a VideoLabels, or ``truth`` is not one class id a frame.
+        InputError: ``result`` is not a VideoLabels, or ``truth`` is not one class id (of ``result.classes``) a
+            frame.
     """
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -203,6 +207,10 @@ def plot_timeline(result: VideoLabels, *, truth: Any = None, path: str | os.Path
         if truth.ndim != 1 or len(truth) < result.frames or not np.issubdtype(truth.dtype, np.integer):
             raise InputError(f"plot_timeline: truth must be one class id a frame ({result.frames}); got shape "
                              f"{truth.shape} {truth.dtype}")
+        lo, hi = int(truth[:result.frames].min()), int(truth[:result.frames].max())
+        if lo < 0 or hi >= len(result.classes):
+            raise InputError(f"plot_timeline: truth holds class ids {lo} … {hi}; expected ids in 0 … "
+                             f"{len(result.classes) - 1} ({len(result.classes)} classes)")
     x_scale = 1.0 / result.fps if result.fps else 1.0
     unit = "seconds" if result.fps else "frame"
     end = result.frames * x_scale
