@@ -222,7 +222,9 @@ def test_frames_of_different_sizes(model, sequence):
     assert result.thumbnails.shape == (18, THUMB_HEIGHT, 3 * THUMB_HEIGHT, 3)  # padded to the widest (96×32)
 
     with pytest.raises(ShapeError, match=r"frame 8 is 96×32 but frame 0 is 64×64; expected one frame size"):
-        clips_from_frames(mixed, length=8)  # documented: "frames: the frames, all the same size"
+        clips_from_frames(mixed, length=8)  # documented: "frames: the frames, all the same size unless size= …"
+    clips, starts = clips_from_frames(mixed, length=8, stride=8, size=(32, 32))  # each frame resized on its own
+    assert clips.shape == (18, 8, 32, 32, 3) and np.array_equal(clips.reshape(-1, 32, 32, 3), sequence.frames)
 
 
 def test_a_file_without_a_usable_frame_rate(model, sequence, tmp_path):

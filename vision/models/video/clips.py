@@ -32,7 +32,7 @@ def clips_from_frames(frames: Any, *, length: int = 8, stride: int | None = None
     """Cut a T×H×W×3 uint8 frame sequence (array or list of frames) into clips of ``length`` frames.
 
     Args:
-        frames: the frames, all the same size.
+        frames: the frames, all the same size unless ``size`` is given (then each is resized on its own).
         length: frames per clip. stride: start-to-start step (default ``length``: no overlap). Trailing frames
             that do not fill a clip are dropped.
         size: ``(width, height)`` to resize every frame to (area interpolation when shrinking), or None.
@@ -63,7 +63,7 @@ def clips_from_frames(frames: Any, *, length: int = 8, stride: int | None = None
             raise ShapeError(f"{who}: frame {i} is {got}; expected H×W×3 RGB")
         if f.dtype != np.uint8:
             raise DTypeError(f"{who}: frame {i} is {f.dtype}; expected uint8")
-        if f.shape != first.shape:
+        if f.shape != first.shape and size is None:
             raise ShapeError(f"{who}: frame {i} is {f.shape[1]}×{f.shape[0]} but frame 0 is "
                              f"{first.shape[1]}×{first.shape[0]}; expected one frame size (pass size= to resize)")
     if size is not None:
@@ -73,8 +73,8 @@ def clips_from_frames(frames: Any, *, length: int = 8, stride: int | None = None
         import cv2
 
         w, h = size
-        interp = cv2.INTER_AREA if w * h < first.shape[0] * first.shape[1] else cv2.INTER_LINEAR
-        seq = [cv2.resize(f, (w, h), interpolation=interp) for f in seq]
+        seq = [cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA if w * h < f.shape[0] * f.shape[1]
+                          else cv2.INTER_LINEAR) for f in seq]
     stack = np.stack(seq)
     starts = np.arange(0, len(stack) - length + 1, stride)
     return np.stack([stack[s:s + length] for s in starts]), starts
