@@ -45,7 +45,7 @@ class Registry(Generic[T]):
         if name not in self._items:
             close = difflib.get_close_matches(name, list(self._items), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise UnknownModelError(f"unknown {self.kind} {name!r}{hint} Registered: {', '.join(sorted(self._items))}")
+            raise UnknownModelError(f"unknown {self.kind} {name!r}{hint}; expected one of: {', '.join(sorted(self._items))}")
         return self._items[name]
 
     def names(self) -> list[str]:
