@@ -1,5 +1,7 @@
 """Video: a detector on a live webcam (WebRTC), on camera snapshots, or over the frames of a video file (an upload,
-the street sample or a synthetic-scenes clip made on the fly), with annotated frames and frames per second.
+the street sample or a synthetic-scenes clip made on the fly), with annotated frames and frames per second; on files
+optionally tracking the objects, smoothing their boxes and counting those that cross a line. And an action timeline:
+a clip classifier labelling a video clip by clip (apps/video_actions.py).
 
 Run from the repository root:  vision app   (or: streamlit run apps/Home.py; then pick this page in the sidebar)
 
@@ -33,6 +35,7 @@ if _APPS_DIR not in sys.path:
 from detectors import load_detector  # noqa: E402  (needs the sys.path line above)
 from image_input import image_or_error, upload_max_pixels  # noqa: E402
 from result_view import detections_table  # noqa: E402
+from video_actions import action_mode, uploaded_file  # noqa: E402
 
 from vision.errors import InputError, VideoSourceError, VisionError  # noqa: E402
 from vision.models.detection.compare import detector_options, shipped_detectors  # noqa: E402
@@ -41,7 +44,7 @@ from vision.viz.annotate import draw_label  # noqa: E402
 
 log = logging.getLogger("vision.apps.video")
 
-MODES = ("Video file", "Camera snapshot", "Live webcam (WebRTC)")
+MODES = ("Video file", "Action timeline", "Camera snapshot", "Live webcam (WebRTC)")
 SYNTHETIC, STREET, UPLOAD = "Synthetic scenes clip", "Street (vtest)", "Upload a video"
 VIDEO_TYPES = ("mp4", "m4v", "mov", "avi", "mkv", "webm")
 #: the first detector offered for each built-in clip
@@ -52,6 +55,8 @@ SHOWN_SIDE = 640
 ICE_ENV = "VISION_WEBRTC_ICE_SERVERS"
 #: session-state key of the last processed video
 RESULT_KEY = "video.result"
+#: the count-line choices of the tracking view
+NO_LINE, VERTICAL, HORIZONTAL = "None", "Vertical", "Horizontal"
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -128,6 +133,45 @@ def process_video(path: str, name: str, options: dict, *, max_frames: int, strid
             "video_fps": fps, "video_frames": total}
 
 
+def process_tracked(path: str, name: str, options: dict, *, max_frames: int, label: str, line: str | None,
+                    smooth: int) -> dict:
+    """Detector → ByteTrack → box smoothing → line counting over the first ``max_frames`` frames (every frame: the
+    tracker needs them in a row), all done by :class:`vision.infer.stream.DetectionStream`, with a progress bar.
+
+    Returns the annotated frames (track ids, the line and its counts drawn; shrunk for display), boxes per frame, the
+    in / out totals after each frame, the number of distinct track ids and the end-to-end rate.
+    Raises:
+        VideoSourceError / SourceNotFoundError: the file cannot be read as a video (the library's message).
+        InputError: a bad count line.
+    """
+    from vision.infer.stream import DetectionStream
+
+    detector = load_detector(name, tuple(sorted(options.items())))
+    frames, counts, indices, ins, outs, ids = [], [], [], [], [], set()
+    progress = st.progress(0.0, text=f"{name} + ByteTrack on {label}…")
+    start = time.perf_counter()
+    with DetectionStream(path, detector, tracker="bytetrack", smooth=smooth if smooth > 1 else None,
+                         count_line=line, max_frames=max_frames, overlay=False) as stream:
+        fps, total = stream.fps, stream.video.frame_count
+        for item in stream:
+            det = item.detections
+            if det.track_ids is not None:
+                ids.update(det.track_ids.tolist())
+            frames.append(_shrink(item.image))
+            counts.append(len(det))
+            indices.append(item.frame.index)
+            ins.append(item.counts["in"] if item.counts else 0)
+            outs.append(item.counts["out"] if item.counts else 0)
+            progress.progress(len(frames) / max_frames, text=f"{name}: frame {item.frame.index} ({len(ids)} tracks)")
+    wall = time.perf_counter() - start
+    progress.empty()
+    if not frames:
+        raise VideoSourceError(f"{label}: no frame could be decoded; expected a video with at least one frame")
+    return {"frames": frames, "boxes": counts, "indices": indices, "model": name, "label": label, "tracked": True,
+            "tracks": len(ids), "in": ins, "out": outs, "line": line,
+            "wall_fps": len(frames) / wall, "video_fps": fps, "video_frames": total}
+
+
 # ------------------------------------------------------------------------------------------------ modes
 def boxes(n: int) -> str:
     return f"{n} box{'es' if n != 1 else ''}"
@@ -162,32 +206,59 @@ def video_source() -> tuple[str | None, bytes | None, str]:
     return None, uploaded.getvalue(), uploaded.name
 
 
-def run_on(path: str | None, data: bytes | None, label: str, name: str, options: dict, *, max_frames: int,
-           stride: int) -> dict:
-    """:func:`process_video` on a file, or on an upload written to a temporary folder (deleted afterwards)."""
+def run_on(path: str | None, data: bytes | None, label: str, process) -> dict:
+    """``process(path)`` on a file, or on an upload written to a temporary folder (deleted afterwards)."""
     if path is not None:
-        return process_video(path, name, options, max_frames=max_frames, stride=stride, label=label)
-    with tempfile.TemporaryDirectory(prefix="vision_app_upload_") as folder:
-        target = Path(folder) / (Path(label).name or "upload")
-        target.write_bytes(data)
-        return process_video(str(target), name, options, max_frames=max_frames, stride=stride, label=label)
+        return process(path)
+    with uploaded_file(data, label) as target:
+        return process(target)
+
+
+def track_controls() -> tuple[dict, str] | None:
+    """The tracking options and their description, None while "Track objects" is off; the options are the count line
+    (text in fractions of the frame for :func:`vision.infer.temporal.parse_line`, or None) and the smoothing length
+    in frames."""
+    if not st.checkbox("Track objects", key="video.track",
+                       help="Follow each object across frames (ByteTrack ids), smooth its box, count line crossings."):
+        return None
+    a, b, c = st.columns(3)
+    kind = a.radio("Count line", (NO_LINE, VERTICAL, HORIZONTAL), horizontal=True, key="video.line",
+                   help="Count the objects whose box's bottom centre crosses the line, in each direction.")
+    at = b.slider("Line at (% of the width, or of the height)", 5, 95, 50, key="video.line_at",
+                  disabled=kind == NO_LINE, help="Vertical: x = this % of the width; horizontal: y = % of the height.")
+    smooth = c.slider("Smoothing (frames, 1 = off)", 1, 15, 5, key="video.smooth",
+                      help="Average each track's box over its last n frames (steadier boxes and counts).")
+    f = at / 100
+    line = {NO_LINE: None, VERTICAL: f"{f:.2f},0.0,{f:.2f},1.0", HORIZONTAL: f"0.0,{f:.2f},1.0,{f:.2f}"}[kind]
+    where = {NO_LINE: "no count line", VERTICAL: f"count line at x = {at}% of the width",
+             HORIZONTAL: f"count line at y = {at}% of the height"}[kind]
+    smoothing = f"boxes smoothed over {smooth} frames" if smooth > 1 else "no smoothing"
+    return {"line": line, "smooth": smooth}, f"{smoothing} · {where}"
 
 
 def video_mode(name: str, options: dict) -> None:
     path, data, label = video_source()
+    track, described = track_controls() or (None, "")
     a, b = st.columns(2)
     max_frames = a.slider("Frames to process", 4, 300, 48, step=4, key="video.max_frames")
-    stride = b.slider("Every n-th frame", 1, 10, 1, key="video.stride")
+    stride = b.slider("Every n-th frame", 1, 10, 1, key="video.stride", disabled=track is not None,
+                      help="Tracking follows every frame." if track is not None else None)
     if path is None and data is None:
         return
     which = path if path is not None else f"{label}:{hashlib.sha1(data).hexdigest()}"
-    signature = (which, name, tuple(sorted(options.items())), max_frames, stride)
+    signature = (which, name, tuple(sorted(options.items())), max_frames,
+                 stride if track is None else tuple(sorted(track.items())))
+    if track is None:
+        def process(target: str) -> dict:
+            return process_video(target, name, options, max_frames=max_frames, stride=stride, label=label)
+    else:
+        def process(target: str) -> dict:
+            return process_tracked(target, name, options, max_frames=max_frames, label=label, **track)
     shown = st.session_state.get(RESULT_KEY)
     if shown is None or shown["signature"] != signature:
         st.session_state.pop(RESULT_KEY, None)
         try:
-            shown = {"signature": signature,
-                     **run_on(path, data, label, name, options, max_frames=max_frames, stride=stride)}
+            shown = {"signature": signature, "settings": described, **run_on(path, data, label, process)}
         except VisionError as exc:
             st.error(f"Could not use the video: {exc}")
             return
@@ -197,7 +268,7 @@ def video_mode(name: str, options: dict) -> None:
                      "the details.")
             return
         st.session_state[RESULT_KEY] = shown
-    show_video_result(shown)
+    (show_tracked_result if shown.get("tracked") else show_video_result)(shown)
 
 
 def show_video_result(r: dict) -> None:
@@ -218,6 +289,36 @@ def show_video_result(r: dict) -> None:
 
         st.caption("Boxes per frame")
         st.line_chart(pd.DataFrame({"boxes": r["boxes"]}, index=pd.Index(r["indices"], name="frame")), height=240)
+
+
+def show_tracked_result(r: dict) -> None:
+    n, line = len(r["frames"]), r["line"]
+    cols = st.columns(5 if line else 4)
+    cols[0].metric("Frames processed", n)
+    cols[1].metric("Tracks", r["tracks"], help="Distinct track ids over the frames processed.")
+    cols[2].metric("End-to-end fps", f"{r['wall_fps']:.1f}",
+                   help="Decoding + detection + tracking + smoothing + counting + drawing, frames per second.")
+    if line:
+        cols[3].metric("In", r["in"][-1], help="Crossings in the direction of the arrow drawn on the line.")
+        cols[4].metric("Out", r["out"][-1], help="Crossings against the arrow.")
+    else:
+        cols[3].metric("Boxes per frame", f"{np.mean(r['boxes']):.1f}")
+    st.caption(f"{r['model']} + ByteTrack on {r['label']} · {r['settings']}")
+    picture, chart = st.columns([3, 2])
+    with picture:
+        i = st.slider("Frame", 0, n - 1, 0, key="video.frame") if n > 1 else 0
+        counted = f" · in {r['in'][i]} · out {r['out'][i]}" if line else ""
+        st.image(r["frames"][i], caption=f"frame {r['indices'][i]}: {boxes(r['boxes'][i])}{counted}", width="stretch")
+    with chart:
+        import pandas as pd
+
+        index = pd.Index(r["indices"], name="frame")
+        if line:
+            st.caption("Crossings so far")
+            st.line_chart(pd.DataFrame({"in": r["in"], "out": r["out"]}, index=index), height=240)
+        else:
+            st.caption("Tracked boxes per frame")
+            st.line_chart(pd.DataFrame({"boxes": r["boxes"]}, index=index), height=240)
 
 
 def snapshot_mode(name: str, options: dict) -> None:
@@ -310,8 +411,12 @@ def main() -> None:
     st.set_page_config(page_title="vision · video", page_icon="👁", layout="wide")
     st.title("Video")
     st.markdown("A detector on moving pictures: a **video file** frame by frame (with the detector's frames per "
-                "second), **camera snapshots**, or your **live webcam** over WebRTC.")
+                "second; optionally tracking and counting objects), **camera snapshots**, or your **live webcam** "
+                "over WebRTC. Or an **action timeline**: a clip classifier labelling what happens in a video.")
     mode = st.radio("Source", MODES, horizontal=True, key="video.mode")
+    if mode == MODES[1]:
+        action_mode()
+        return
     source = st.session_state.get("video.source", SYNTHETIC)
     try:
         name, options = sidebar(DEFAULT_DETECTOR.get(source, "yolov8n"))
@@ -320,7 +425,7 @@ def main() -> None:
         return
     if mode == MODES[0]:
         video_mode(name, options)
-    elif mode == MODES[1]:
+    elif mode == MODES[2]:
         snapshot_mode(name, options)
     else:
         webrtc_mode(name, options)

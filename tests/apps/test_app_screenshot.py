@@ -418,6 +418,27 @@ IN_PLAYER_JS = """((what) => {
 })"""
 
 
+def test_video_page_action_timeline_on_the_sample(server, browser, tmp_path):
+    """The action-timeline mode: the sample video's clips labelled, the timeline figure (thumbnails, predicted and
+    true bands, probabilities) drawn, the segments and the per-action accuracy beside it."""
+    b = browser(window=(1400, 1500))
+    b.call("Page.navigate", url=f"{server}/Video")
+    b.wait(lambda s: "Frames processed" in s["text"], what="the video page", seconds=180)
+    assert b.call("Runtime.evaluate", expression=f"{CLICK_LABEL_JS}('Action timeline')",
+                  returnByValue=True)["result"]["value"]
+    state = b.wait(lambda s: s["images"] == 1 and "Clips correct" in s["text"], what="the action timeline",
+                   seconds=120)
+    shot = b.screenshot(png := tmp_path / "video_action_timeline.png")
+    assert_no_error(state, png)
+    assert re.search(r"Clips correct\s*12/12", state["text"]), state["text"]
+    assert "Segments" in state["text"] and "Accuracy per action" in state["text"], state["text"]
+    assert "Download clips (JSON lines)" in state["text"]
+    assert "Frames processed" not in state["text"]  # the detector's result is not shown under the timeline
+    # the timeline's bands: big blocks of matplotlib's tab10 colours (blue = left, orange = right, ...)
+    for color in ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40)):
+        assert color_pixels(shot, color, tol=12) > 3000, f"{png}: no {color} band in the timeline"
+
+
 @pytest.mark.skipif(importlib.util.find_spec("streamlit_webrtc") is None,
                     reason="streamlit-webrtc is not installed (pip install -e '.[app]')")
 def test_video_page_live_webcam_round_trip_over_webrtc(server, browser, tmp_path):

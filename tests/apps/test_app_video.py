@@ -1,9 +1,11 @@
-"""apps/pages/6_Video.py through AppTest: a detector over video frames, snapshots and the webcam fallback."""
+"""apps/pages/6_Video.py through AppTest: a detector over video frames (with tracking and a count line), snapshots,
+the webcam fallback, and the action timeline."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +85,83 @@ def test_a_bad_turn_setting_is_reported(monkeypatch):
     at = run_app(VIDEO_PAGE, **{"video.mode": "Live webcam (WebRTC)"})
     assert not at.exception
     assert len(at.error) == 1 and "VISION_WEBRTC_ICE_SERVERS is not valid JSON" in at.error[0].value
+
+
+# ------------------------------------------------------------------------------------------------ action timeline
+ACTION_MODE = {"video.mode": "Action timeline"}
+
+
+def test_action_timeline_labels_every_clip_of_the_sample():
+    at = run_app(VIDEO_PAGE, timeout=SLOW_TIMEOUT, **ACTION_MODE)
+    assert_clean(at)
+    classes = list(create_model("video-cnn-lstm").classes)
+    shown = metrics(at)
+    # the sample: each of the 6 actions as two 8-frame clips, cut every 8 frames → 12 clips, 6 segments
+    assert shown["Clips"] == "12" and shown["Segments"] == "6"
+    assert shown["Clips correct"] == "12/12"
+    segments, per_action = at.dataframe[0].value, at.dataframe[1].value
+    assert segments["label"].tolist() == classes
+    assert segments["start frame"].tolist() == list(range(0, 96, 16)) and segments["end frame"].tolist()[-1] == 96
+    assert segments["start (s)"].tolist()[1] == 2.0  # the sample is written at 8 fps
+    assert (segments["score"] > 0.9).all()
+    assert per_action["action"].tolist() == classes and (per_action["correct"] == 2).all()
+    assert len(at.image) == 1 and "over the true ones" in at.image[0].captions[0]  # the timeline, with its truth band
+    assert [b.label for b in at.get("download_button")] == ["Download clips (JSON lines)", "Download timeline PNG"]
+    # the result is kept: moving back and forth between modes does not relabel, and the page stays clean
+    at.radio(key="video.mode").set_value("Camera snapshot").run()
+    at.radio(key="video.mode").set_value("Action timeline").run()
+    assert_clean(at)
+    assert metrics(at)["Clips correct"] == "12/12"
+
+
+def test_action_timeline_uploads_bad_short_and_good(tmp_path):
+    from vision.data.action_videos import make_action_sequence, write_action_video
+
+    at = run_app(VIDEO_PAGE, timeout=SLOW_TIMEOUT, **ACTION_MODE, **{"video.actions.source": "Upload a video"})
+    assert_clean(at)
+    assert "Choose a video file" in at.info[0].value
+    model = create_model("video-cnn-lstm")
+    seq = make_action_sequence(model.classes, classes=model.classes, clips_per_action=2, seed=3)
+    short = write_action_video(tmp_path / "short.avi", replace(seq, frames=seq.frames[:5]))
+    good = write_action_video(tmp_path / "good.avi", seq)
+    for name, data, message in [
+        ("notes.mp4", b"these are my notes, not a video\n" * 20, "notes.mp4 could not be opened as a video"),
+        ("short.avi", short.read_bytes(), "short.avi has 5 frames; expected at least one clip of 8 frames"),
+    ]:
+        at.file_uploader(key="video.actions.upload").set_value((name, data, "video/mp4")).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert len(at.error) == 1 and at.error[0].value.startswith("Could not use the video:"), at.error
+        assert message in at.error[0].value and "vision_app_upload_" not in at.error[0].value, at.error[0].value
+        assert not at.image and not at.metric and not at.dataframe  # nothing stale is left on the page
+    at.file_uploader(key="video.actions.upload").set_value(("good.avi", good.read_bytes(), "video/x-msvideo")).run()
+    assert_clean(at)
+    # an upload has no truth: no accuracy; clips every 4 frames by default (half-overlapping) → (96 − 8) / 4 + 1
+    assert metrics(at)["Clips"] == "23" and "Clips correct" not in metrics(at)
+    assert len(at.dataframe) == 1 and set(at.dataframe[0].value["label"]) == set(model.classes)
+    at.slider(key="video.actions.stride").set_value(8).run()
+    assert_clean(at)
+    assert metrics(at)["Clips"] == "12"
+    assert at.dataframe[0].value["label"].tolist() == list(model.classes)
+
+
+# ------------------------------------------------------------------------------------------------ tracking
+def test_tracking_with_a_count_line_on_the_synthetic_clip():
+    at = run_app(VIDEO_PAGE, timeout=SLOW_TIMEOUT, **{"video.track": True, "video.line": "Vertical",
+                                                       "video.max_frames": 16, "video.stride": 3})
+    assert_clean(at)
+    shown = metrics(at)
+    assert shown["Frames processed"] == "16"
+    first = int(re.match(r"frame 0: (\d+) box", at.image[0].captions[0]).group(1))
+    assert int(shown["Tracks"]) >= first >= 1
+    # the clip pans right over the scene, so every object moves left: they cross the middle line one way only
+    assert shown["In"] == "0" and int(shown["Out"]) >= 1
+    assert any("yolov8n + ByteTrack on synthetic scenes clip · boxes smoothed over 5 frames · count line at x = 50% "
+               "of the width" in c.value for c in at.caption)
+    at.slider(key="video.frame").set_value(15).run()  # tracking follows every frame, whatever the stride slider says
+    assert_clean(at)
+    assert at.image[0].captions[0].startswith("frame 15:")
+    assert at.image[0].captions[0].endswith(f"· in 0 · out {shown['Out']}")
+    # switching tracking off goes back to the per-frame detector path
+    at.checkbox(key="video.track").uncheck().run()
+    assert_clean(at)
+    assert "Tracks" not in metrics(at) and "Detector fps" in metrics(at)

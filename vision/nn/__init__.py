@@ -1,4 +1,5 @@
-"""Neural-network building blocks: activations, conv blocks, weight initialisation, losses, regularisation helpers."""
+"""Neural-network building blocks: activations, conv blocks, recurrent encoders (RNN / LSTM / GRU, attention, a temporal
+transformer, truncated BPTT), weight initialisation, losses, regularisation helpers."""
 
 from vision.nn.activations import ACTIVATIONS, Maxout, make_activation
 from vision.nn.blocks import (
@@ -18,6 +19,15 @@ from vision.nn.losses import (
     MeanSquaredError,
     make_loss,
 )
+from vision.nn.recurrent import (
+    RECURRENT_KINDS,
+    Attention,
+    RecurrentEncoder,
+    TemporalTransformer,
+    input_gradient_norm,
+    tbptt_chunks,
+    truncated_bptt,
+)
 from vision.nn.regularization import (
     clip_gradients,
     count_parameters,
@@ -31,6 +41,8 @@ __all__ = [
     "ACTIVATIONS",
     "INIT_SCHEMES",
     "LOSSES",
+    "RECURRENT_KINDS",
+    "Attention",
     "BinaryCrossEntropy",
     "CategoricalCrossEntropy",
     "ConvBNAct",
@@ -39,16 +51,21 @@ __all__ = [
     "Maxout",
     "MeanAbsoluteError",
     "MeanSquaredError",
+    "RecurrentEncoder",
     "ResidualBlock",
     "SeparableConv",
+    "TemporalTransformer",
     "XceptionBlock",
     "clip_gradients",
     "count_parameters",
     "freeze_batchnorm",
     "init_weights",
+    "input_gradient_norm",
     "l1_penalty",
     "l2_penalty",
     "make_activation",
     "make_loss",
+    "tbptt_chunks",
+    "truncated_bptt",
     "unfreeze_batchnorm",
 ]
