@@ -429,9 +429,9 @@ def _save_trained(result: Any, out: Path, model: str) -> Path | None:
 def training_inputs(args: argparse.Namespace, default_out: str) -> tuple[Path, Any, Any, bool]:
     """``vision train detect|segment``'s checked inputs: (run folder, train data, val data or None, --data is the
     scenes preset). Refuses a non-empty ``--out`` (without ``--overwrite``) and the held-out ``scenes-test``."""
-    out = Path(args.out or default_out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
-        raise InputError(f"--out {out}: exists and is not empty; expected a new folder (or pass --overwrite)")
+    from vision.cli.folders import run_folder
+
+    out = run_folder(args.out or default_out, overwrite=args.overwrite)
     scenes = args.data in ("scenes", "scenes-train") and not Path(args.data).exists()
     if "scenes-test" in (args.data, args.val) and not Path("scenes-test").exists():
         raise InputError("scenes-test is the held-out set (seed 9), never used "

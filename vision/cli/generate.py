@@ -68,13 +68,12 @@ def add_generate_parser(sub: Any) -> None:
 
 
 def cmd_train_generate(args: argparse.Namespace) -> int:
+    from vision.cli.folders import run_folder
     from vision.io import write_image
     from vision.models.generative.data import image_grid, load_image_arrays
     from vision.models.generative.training import train_autoencoder, train_gan
 
-    out = Path(args.out or f"runs/train/generate/{args.model}")
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise InputError(f"--out {out}: exists and is not empty; expected a new folder (or pass --overwrite)")
+    out = run_folder(args.out or f"runs/train/generate/{args.model}", overwrite=args.overwrite)
     images, labels, names = load_image_arrays(args.data, split="train", size=args.size, limit=args.limit)
     options = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr))
                if v is not None}

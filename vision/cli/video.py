@@ -94,11 +94,9 @@ def cmd_train_video(args: argparse.Namespace) -> int:
 
     if model_spec(args.model).task != "video":
         raise InputError(f"--model {args.model}: expected a video model (vision models list --task video)")
-    out = Path(args.out or f"runs/train/video/{args.model}")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: is a file; expected a folder")
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise InputError(f"--out {out}: exists and is not empty; expected a new folder (or pass --overwrite)")
+    from vision.cli.folders import run_folder
+
+    out = run_folder(args.out or f"runs/train/video/{args.model}", overwrite=args.overwrite)
     actions = _ACTION_SETS[args.actions]
     for name, value in (("--train", args.train), ("--val", args.val), ("--epochs", args.epochs)):
         if value < 1:
