@@ -6,6 +6,10 @@ transformer), beside the frame-averaging baseline.
   :func:`train_video_classifier`, :func:`evaluate_video_classifier`, :func:`clips_per_second`,
   :func:`videos_to_tensor`.
 * :mod:`~vision.models.video.clips` — :func:`clips_from_frames`, :func:`read_clips` (a video file → clips).
+* :mod:`~vision.models.video.predict` — :func:`classify_video` (a video → :class:`VideoLabels`: a label per clip,
+  segments), :func:`plot_timeline`.
+* :mod:`~vision.models.video.encoders` — :func:`build_encoder`: a registered classify model as the frame encoder
+  (frozen or fine-tuned).
 
 The synthetic training clips come from :func:`vision.data.action_videos.make_action_videos`; the recurrent layers
 from :mod:`vision.nn.recurrent`. Names load on first use: importing this package imports no torch code.
@@ -27,6 +31,10 @@ _EXPORTS: dict[str, str] = {
     "videos_to_tensor": "vision.models.video.classify",
     "clips_from_frames": "vision.models.video.clips",
     "read_clips": "vision.models.video.clips",
+    "VideoLabels": "vision.models.video.predict",
+    "classify_video": "vision.models.video.predict",
+    "plot_timeline": "vision.models.video.predict",
+    "build_encoder": "vision.models.video.encoders",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -60,6 +61,19 @@ class VideoClassifierConfig(ModelConfig):
             are what :meth:`VideoClassifier.classify_video` cuts a video file into.
         weights: a manifest name or ``.safetensors`` path to load (the file's stored config is used unless a
             config is given), or None (randomly initialised).
+        encoder: the per-frame CNN: ``"small"`` (:class:`FrameEncoder`, configured by ``widths`` / ``grid``) or a
+            registered classify model (``"resnet-small"``, ``"vgg-small"``, ``"lenet"``, ``"efficientnet-lite0"``,
+            ``"backbone"``...) without its head, its features projected to ``feature_dim``
+            (:func:`~vision.models.video.encoders.build_encoder`; frames normalised as its weights expect).
+        encoder_options: options of that model's factory (``{"arch": "resnet18"}`` for ``"backbone"``; the frames'
+            channels and, for LeNet / VGG, ``input_size=frame_size`` are filled in unless given).
+        encoder_weights: the encoder's weights: None (the model's own default: ImageNet for
+            ``"efficientnet-lite0"``, none for the small CNNs), a weights manifest name, or a state-dict file.
+        encoder_pool: what a registered encoder's final global average pool becomes: ``"grid"`` (an average pool
+            to ``grid``×``grid``, flattened, so the features keep where things are, as the small encoder's do) or
+            ``"global"`` (kept: the classifier's penultimate features).
+        freeze_encoder: keep the encoder's parameters fixed and the encoder in eval mode while the rest trains
+            (feature extraction); False fine-tunes it with the head.
 
     Raises:
         InputError: a value of the wrong type or out of range.
@@ -79,6 +93,11 @@ class VideoClassifierConfig(ModelConfig):
     clip_length: int = 8
     frame_size: int = 32
     weights: str | None = None
+    encoder: str = "small"
+    encoder_options: dict[str, Any] | None = None
+    encoder_weights: str | None = None
+    encoder_pool: str = "grid"
+    freeze_encoder: bool = False
 
     def __post_init__(self) -> None:
         who = "VideoClassifierConfig"
@@ -103,6 +122,33 @@ class VideoClassifierConfig(ModelConfig):
         if self.weights is not None and (not isinstance(self.weights, str) or not self.weights):
             raise InputError(f"{who}: weights must be None, a weights manifest name or a .safetensors path; "
                              f"got {self.weights!r}")
+        self._check_encoder(who)
+
+    def _check_encoder(self, who: str) -> None:
+        from vision.models.video.encoders import ENCODER_POOLS, SMALL_ENCODER, check_encoder
+
+        check_encoder(who, self.encoder)
+        if self.encoder_pool not in ENCODER_POOLS:
+            raise InputError(f"{who}: encoder_pool must be one of {list(ENCODER_POOLS)}; got {self.encoder_pool!r}")
+        if not isinstance(self.freeze_encoder, bool):
+            raise InputError(f"{who}: freeze_encoder must be True or False; got {self.freeze_encoder!r}")
+        if self.encoder_weights is not None and (not isinstance(self.encoder_weights, str) or not self.encoder_weights):
+            raise InputError(f"{who}: encoder_weights must be None, a weights manifest name or a file path; got "
+                             f"{self.encoder_weights!r}")
+        if self.encoder_options is not None:
+            if not isinstance(self.encoder_options, dict) or not all(isinstance(k, str) for k in self.encoder_options):
+                raise InputError(f"{who}: encoder_options must be None or a dict of the encoder model's options; got "
+                                 f"{self.encoder_options!r}")
+            try:  # stored as its JSON form (tuples → lists), so a config read back from a weights file is equal
+                options = json.loads(json.dumps(self.encoder_options))
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"{who}: encoder_options must hold JSON values (numbers, strings, lists...); got "
+                                 f"{self.encoder_options!r} ({exc})") from exc
+            object.__setattr__(self, "encoder_options", options)
+        if self.encoder == SMALL_ENCODER and (self.encoder_options or self.encoder_weights is not None):
+            raise InputError(f"{who}: encoder 'small' is configured by widths / grid and saved with the video model; "
+                             f"got encoder_options={self.encoder_options!r}, encoder_weights={self.encoder_weights!r} "
+                             "(expected None; they apply to a registered classify encoder)")
 
 
 class FrameEncoder(nn.Module):
@@ -140,7 +186,19 @@ class VideoClassifier(nn.Module):
         from vision.nn.recurrent import Attention, RecurrentEncoder, TemporalTransformer
 
         self.config = cfg = config or VideoClassifierConfig()
-        self.encoder = FrameEncoder(cfg.in_channels, cfg.widths, cfg.grid, cfg.feature_dim)
+        self.encoder: nn.Module
+        if cfg.encoder == "small":
+            self.encoder = FrameEncoder(cfg.in_channels, cfg.widths, cfg.grid, cfg.feature_dim)
+            if cfg.freeze_encoder:
+                self.encoder.requires_grad_(False)
+        else:
+            from vision.models.video.encoders import build_encoder
+
+            # with cfg.weights the whole model is loaded next (build_with_weights): no encoder file is read here
+            self.encoder = build_encoder(cfg.encoder, in_channels=cfg.in_channels, frame_size=cfg.frame_size,
+                                         feature_dim=cfg.feature_dim, freeze=cfg.freeze_encoder,
+                                         options=cfg.encoder_options, weights=cfg.encoder_weights,
+                                         pool=cfg.encoder_pool, grid=cfg.grid, load_weights=cfg.weights is None)
         self.temporal: nn.Module | None = None
         self.attention: nn.Module | None = None
         width = cfg.feature_dim
@@ -157,6 +215,14 @@ class VideoClassifier(nn.Module):
                                                 num_layers=cfg.num_layers, dim_feedforward=2 * cfg.hidden_size)
             width = cfg.hidden_size
         self.classifier = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(width, cfg.num_classes))
+
+    def train(self, mode: bool = True) -> VideoClassifier:
+        """Set training mode; a frozen encoder (``freeze_encoder``) stays in eval mode, so its BatchNorm running
+        statistics do not drift while the head trains."""
+        super().train(mode)
+        if self.config.freeze_encoder and isinstance(self.encoder, FrameEncoder):
+            self.encoder.eval()  # (a registered encoder's ClassifierFrameEncoder.train does it for its classifier)
+        return self
 
     @property
     def classes(self) -> tuple[str, ...]:
