@@ -331,3 +331,29 @@ def test_default_decoders_are_half_the_cores_between_2_and_8(monkeypatch, cores,
 
     monkeypatch.setattr(lanes, "cores", lambda: cores)
     assert lanes.default_workers() == expected
+
+
+def test_an_instance_segmenter_writes_coco_with_its_masks(tmp_path):
+    """Mask R-CNN's results are boxes with masks: --format coco carries each mask as uncompressed RLE whose
+    pixels pycocotools counts as the annotation's area, and decodes back to the mask in results.jsonl."""
+    from pycocotools import mask as mask_utils
+
+    from vision.data.scenes import make_scenes
+    from vision.types import rle_to_mask
+
+    make_scenes(tmp_path / "scenes", n=2, seed=3)
+    images = sorted((tmp_path / "scenes").glob("images/*"))
+    summary = run_batch(create_model("mask-rcnn-lite0"), [str(p) for p in images], out=tmp_path / "out",
+                        formats="coco", batch_size=2)
+    assert summary.ok
+    doc = json.loads((tmp_path / "out" / "results.coco.json").read_text())
+    records = {r["rel"]: r for r in read_jsonl(tmp_path / "out" / "results.jsonl")}
+    assert doc["annotations"] and all("segmentation" in a for a in doc["annotations"])
+    first = doc["annotations"][0]
+    rle = mask_utils.frPyObjects(first["segmentation"], *first["segmentation"]["size"])
+    assert int(mask_utils.area(rle)) == first["area"] > 0
+    image = next(im for im in doc["images"] if im["id"] == first["image_id"])
+    mask = rle_to_mask(records[image["file_name"]]["masks"][0])
+    assert np.array_equal(mask_utils.decode(rle).astype(bool), mask)
+    with pytest.raises(InputError, match="only for detect"):
+        run_batch(create_model("fcn"), [str(images[0])], out=tmp_path / "fcn", formats="coco")

@@ -252,7 +252,7 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
     if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 1:
         raise InputError(f"prefetch must be ≥ 1; got {prefetch}")
     task = task or getattr(model, "task", None)
-    fmts = parse_formats(formats, task=task)
+    fmts = parse_formats(formats, task="detect" if getattr(model, "instances", False) else task)
     if out is None and (formats is not None and fmts != ("jsonl",) or save_images):
         raise InputError("--format and --save-images write files: expected --out DIR")
     plan = sources if isinstance(sources, SourcePlan) else expand_sources(sources, shard=shard)

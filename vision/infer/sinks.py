@@ -6,7 +6,7 @@ Layout of ``--out DIR``::
     done.jsonl          the done-list: {"item": KEY, "error": null | "Reason: message"} per finished item
     results.jsonl       one JSON object per item: {"item", "path", "rel", ["frame"], **result.to_dict()} or "error"
     results.csv         (--format csv) one row per box / class (an image with none: one row with empty fields)
-    results.coco.json   (--format coco, detect) written at the end from results.jsonl
+    results.coco.json   (--format coco: detectors, instance segmenters) written at the end from results.jsonl
     labels/REL.txt      (--format yolo, detect) ``class cx cy w h`` normalised, one file per image, + classes.txt
     images/REL.jpg|png  (--save-images) the annotated images
     names.json          the class names of the results (kept out of every line: an ImageNet record would carry 1000)
@@ -50,7 +50,8 @@ def parse_formats(text: str | Iterable[str] | None, *, task: str | None = None) 
     """``"csv,coco"`` → ``("jsonl", "csv", "coco")`` (jsonl first, always).
 
     Raises:
-        InputError: an unknown format, or coco / yolo for a task without boxes.
+        InputError: an unknown format, or coco / yolo for a task without boxes (instance segmenters pass
+            ``task="detect"``: their results are boxes with masks).
     """
     if text is None:
         items: list[str] = []
@@ -311,7 +312,8 @@ def yolo_label_text(record: dict[str, Any]) -> str:
 
 def write_coco_results(jsonl: str | os.PathLike[str], path: str | os.PathLike[str], *,
                        names: list[str]) -> Path:
-    """A COCO JSON (images, categories, annotations with ``score``) from a run's results.jsonl, written atomically.
+    """A COCO JSON (images, categories, annotations with ``score``; with ``segmentation`` as uncompressed RLE for
+    instance segmenters) from a run's results.jsonl, written atomically.
 
     ``file_name`` is each image's path relative to the run's common folder (``rel``), so
     ``read_coco(path, images_dir=<that folder>)`` and pycocotools read it; category ids are class id + 1.
@@ -327,13 +329,18 @@ def write_coco_results(jsonl: str | os.PathLike[str], path: str | os.PathLike[st
         h, w = record.get("image_shape") or (0, 0)
         images.append({"id": iid, "file_name": record["rel"] if record.get("frame") is None else record["item"],
                        "width": int(w), "height": int(h)})
-        for (x1, y1, x2, y2), score, cid in zip(record["xyxy"], record["scores"], record["class_ids"]):
+        masks = record.get("masks") or [None] * len(record["xyxy"])
+        for (x1, y1, x2, y2), score, cid, rle in zip(record["xyxy"], record["scores"], record["class_ids"], masks):
             seen_ids.add(int(cid))
-            annotations.append({"id": len(annotations) + 1, "image_id": iid, "category_id": int(cid) + 1,
-                                "bbox": [x1, y1, round(x2 - x1, 2), round(y2 - y1, 2)],
-                                "area": round((x2 - x1) * (y2 - y1), 2), "iscrowd": 0, "score": score})
+            ann = {"id": len(annotations) + 1, "image_id": iid, "category_id": int(cid) + 1,
+                   "bbox": [x1, y1, round(x2 - x1, 2), round(y2 - y1, 2)],
+                   "area": round((x2 - x1) * (y2 - y1), 2), "iscrowd": 0, "score": score}
+            if rle is not None:  # an instance segmenter: COCO's uncompressed RLE, area = the mask's pixels
+                ann["segmentation"] = rle
+                ann["area"] = int(sum(rle["counts"][1::2]))
+            annotations.append(ann)
     count = max(len(names), max(seen_ids, default=-1) + 1)
     categories = [{"id": i + 1, "name": names[i] if i < len(names) else f"class_{i}"} for i in range(count)]
-    doc = {"info": {"description": "vision predict detect results"}, "images": images,
+    doc = {"info": {"description": "vision predict results"}, "images": images,
            "annotations": annotations, "categories": categories}
     return atomic_write_text(path, json.dumps(doc))

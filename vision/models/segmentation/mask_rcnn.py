@@ -109,6 +109,8 @@ class MaskRCNNDetector(FasterRCNNDetector):
     """
 
     task = "segment"
+    #: results are Detections (a box and a mask per object): batch runs may write COCO / YOLO txt
+    instances = True
 
     def _result(self, out: dict[str, Any], shape: tuple[int, int], min_score: float | None) -> Detections:
         scores = out["scores"].float().cpu().numpy()

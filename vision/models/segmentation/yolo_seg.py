@@ -57,6 +57,8 @@ class YoloSegmenter(YoloDetector):
     """
 
     task = "segment"
+    #: results are Detections (a box and a mask per object): batch runs may write COCO / YOLO txt
+    instances = True
     archs = _SEG_ARCHS
 
     def _predictor_class(self) -> Any:
