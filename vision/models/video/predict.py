@@ -109,8 +109,9 @@ def _frames_of(source: Any) -> tuple[str, Iterable[np.ndarray], float | None, An
     return name, (frame.image for frame in video), (video.fps or None), video
 
 
-def _small(frame: Any, side: int, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """(the model's side×side frame, a THUMB_HEIGHT-high thumbnail) of one uint8 RGB frame."""
+def _small(frame: Any, side: int, index: int, thumb: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(the model's side×side frame, a THUMB_HEIGHT-high thumbnail when ``thumb`` else None) of one uint8 RGB
+    frame."""
     import cv2
 
     from vision.errors import DTypeError
@@ -121,11 +122,12 @@ def _small(frame: Any, side: int, index: int) -> tuple[np.ndarray, np.ndarray]:
     if frame.dtype != np.uint8:
         raise DTypeError(f"classify_video: frame {index} is {frame.dtype}; expected uint8")
     h, w = frame.shape[:2]
-    interp = cv2.INTER_AREA if h * w > side * side else cv2.INTER_LINEAR
+    small = cv2.resize(frame, (side, side), interpolation=cv2.INTER_AREA if h * w > side * side else cv2.INTER_LINEAR)
+    if not thumb:
+        return small, None
     thumb_w = max(1, round(w * THUMB_HEIGHT / h))
     thumb_interp = cv2.INTER_AREA if h > THUMB_HEIGHT else cv2.INTER_NEAREST  # tiny synthetic frames stay crisp
-    return (cv2.resize(frame, (side, side), interpolation=interp),
-            cv2.resize(frame, (thumb_w, THUMB_HEIGHT), interpolation=thumb_interp))
+    return small, cv2.resize(frame, (thumb_w, THUMB_HEIGHT), interpolation=thumb_interp)
 
 
 def classify_video(model: Any, source: Any, *, stride: int | None = None, batch_size: int = 64,
@@ -157,14 +159,17 @@ def classify_video(model: Any, source: Any, *, stride: int | None = None, batch_
     if max_frames is not None:
         positive_int("classify_video", "max_frames", max_frames)
     name, frames, fps, closer = _frames_of(source)
-    small, thumbs = [], []
+    small: list[np.ndarray] = []
+    thumbs: dict[int, np.ndarray] = {}  # only the clips' middle frames: a long video's thumbnails would not fit
+    middle = length // 2
     try:
         for i, frame in enumerate(frames):
             if max_frames is not None and i >= max_frames:
                 break
-            s, t = _small(frame, side, i)
+            s, t = _small(frame, side, i, i >= middle and (i - middle) % stride == 0)
             small.append(s)
-            thumbs.append(t)
+            if t is not None:
+                thumbs[i] = t
     finally:
         if closer is not None and closer is not source:
             closer.release()
@@ -178,9 +183,9 @@ def classify_video(model: Any, source: Any, *, stride: int | None = None, batch_
         clips = np.stack([stack[s:s + length] for s in starts[i:i + batch_size]])
         probs.append(model.predict(clips, batch_size=batch_size).probs)
     p = np.concatenate(probs)
-    widest = max(t.shape[1] for t in thumbs)
-    middle = [thumbs[s + length // 2] for s in starts]
-    thumbnails = np.stack([np.pad(t, ((0, 0), (0, widest - t.shape[1]), (0, 0))) for t in middle])
+    shown = [thumbs[s + middle] for s in starts]
+    widest = max(t.shape[1] for t in shown)
+    thumbnails = np.stack([np.pad(t, ((0, 0), (0, widest - t.shape[1]), (0, 0))) for t in shown])
     return VideoLabels(source=name, classes=model.classes, starts=starts, length=length, labels=p.argmax(1),
                        probs=p, fps=fps, frames=len(small), thumbnails=thumbnails)
 
