@@ -460,16 +460,10 @@ def step_training(ctx: _Context) -> None:
 def step_video_models(ctx: _Context) -> None:
     """Label the clips of an action video with the shipped CNN + LSTM (a timeline), and track and count the shapes of
     a camera pan across a synthetic scene (yolov8n + ByteTrack + a counting line)."""
-    from dataclasses import replace
-
-    import numpy as np
-
     from vision.data.action_videos import make_action_sequence, write_action_video
-    from vision.data.scenes import make_scene
     from vision.infer.stream import DetectionStream
-    from vision.io import VideoSink
     from vision.models import create_model
-    from vision.models.detection.scenes_preset import DETECTION_SCENES, TEST_SEED
+    from vision.models.detection.scenes_preset import DETECTION_SCENES, write_scene_pan
     from vision.models.video.predict import classify_video, plot_timeline
     from vision.viz import tile
 
@@ -487,13 +481,8 @@ def step_video_models(ctx: _Context) -> None:
                                     for s in result.segments()))
     if correct < 0.9 * len(result):
         raise RuntimeError(f"video-cnn-lstm labelled {correct} of {len(result)} clips; expected ≥ 90 %")
-    side, step, frames = DETECTION_SCENES.image_size[0], 6, 48
-    scene, *_ = make_scene(TEST_SEED, replace(DETECTION_SCENES, image_size=(side, side + step * (frames - 1)),
-                                              objects=(4, 8)))
-    pan = ctx.out / "video" / "scene_pan.avi"
-    with VideoSink(pan, fps=12, codec="MJPG") as sink:
-        for i in range(frames):
-            sink.write(np.ascontiguousarray(scene[:, i * step:i * step + side]))
+    side, frames = DETECTION_SCENES.image_size[0], 48
+    pan = write_scene_pan(ctx.out / "video" / "scene_pan.avi", frames=frames)
     shown, ids = [], set()
     with DetectionStream(pan, create_model("yolov8n"), smooth=3, count_line=f"{side // 2},0,{side // 2},{side}",
                          lanes=1, overlay=False) as stream:

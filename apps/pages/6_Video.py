@@ -20,7 +20,6 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -63,20 +62,12 @@ REPO = Path(__file__).resolve().parents[2]
 # ------------------------------------------------------------------------------------------------ library calls
 @st.cache_resource(show_spinner="Making the synthetic-scenes clip…")
 def synthetic_clip(frames: int = 64, step: int = 6) -> str:
-    """A clip panning a 256×256 window across one wide synthetic scene (the shape detectors' scene recipe), written
-    once per server as MJPG .avi with :class:`vision.io.VideoSink`; returns its path."""
-    from vision.data.scenes import make_scene
-    from vision.io import VideoSink
-    from vision.models.detection.scenes_preset import DETECTION_SCENES, TEST_SEED
+    """A clip panning across one wide held-out synthetic scene (the shape detectors' recipe), written once per
+    server; returns its path."""
+    from vision.models.detection.scenes_preset import write_scene_pan
 
-    side = DETECTION_SCENES.image_size[0]
-    wide = replace(DETECTION_SCENES, image_size=(side, side + step * (frames - 1)), objects=(4, 8))
-    scene, *_ = make_scene(TEST_SEED, wide)
     path = Path(tempfile.mkdtemp(prefix="vision_app_clip_")) / "synthetic_scenes.avi"
-    with VideoSink(path, fps=12, codec="MJPG") as sink:
-        for i in range(frames):
-            sink.write(np.ascontiguousarray(scene[:, i * step:i * step + side]))
-    return str(path)
+    return str(write_scene_pan(path, frames=frames, step=step))
 
 
 def street_clip() -> Path | None:

@@ -45,6 +45,7 @@ __all__ = [
     "VAL_SEED",
     "detection_scenes",
     "scenes_cache_dir",
+    "write_scene_pan",
 ]
 
 logger = logging.getLogger(__name__)
@@ -157,3 +158,24 @@ def _read_cache(out: Path, split: str, n: int) -> DetectionDataset:
     if missing:
         raise DatasetError(f"{out}: {len(missing)} image file(s) missing, e.g. {missing[0]}; {hint}")
     return DetectionDataset(root=out, classes=list(doc["classes"]), images=images)
+
+
+def write_scene_pan(path: str | os.PathLike, *, frames: int = 64, step: int = 6, fps: float = 12.0,
+                    seed: int = TEST_SEED) -> Path:
+    """A video of a camera panning right across one wide held-out scene of the shipped detectors' recipe
+    (:data:`DETECTION_SCENES` with 4–8 objects): ``frames`` 256×256 windows, ``step`` pixels apart, written as
+    MJPG with :class:`vision.io.VideoSink` (the shapes move right → left in the frame). Returns the path."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from vision.data.scenes import make_scene
+    from vision.io import VideoSink
+
+    side = DETECTION_SCENES.image_size[0]
+    wide = replace(DETECTION_SCENES, image_size=(side, side + step * (frames - 1)), objects=(4, 8))
+    scene, *_ = make_scene(seed, wide)
+    with VideoSink(path, fps=fps, codec="MJPG") as sink:
+        for i in range(frames):
+            sink.write(np.ascontiguousarray(scene[:, i * step:i * step + side]))
+    return Path(path)
