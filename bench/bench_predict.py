@@ -13,8 +13,10 @@ Contenders, alternated within each round (``--rounds``):
   ``(n − 1) / (t_n − t_1)``, i.e. without the start-up (imports, model load) that both pay once;
 * ``vision API`` — :func:`vision.infer.run_batch` in this process (results to an output folder);
 * ``ultralytics API`` — ``YOLO(X.pt).predict(DIR, stream=True)`` in this process, iterated;
-* ``model floor`` — the network alone on pre-decoded, pre-letterboxed tensors in batches of ``--batch-size``,
-  plus ultralytics' NMS: what is left when decoding and resizing cost nothing;
+* ``model floor`` — the network alone, plus ultralytics' NMS, on the very tensors the engine feeds it (pre-decoded,
+  letterboxed by the predictor, in the engine's calls of one image size ≤ ``--batch-size``), run the best of three
+  ways (one call at a time on 1 or all threads, two replicas side by side): what is left when decoding and resizing
+  cost nothing;
 * ``decode only`` — :func:`vision.io.read_image` alone on ``--workers`` threads. When decoding and the network
   share the same cores, ``1 / (1/decode + 1/floor)`` is the most any pipeline can reach, so the floor ratio is
   also reported against that bound (on 2 cores a 1080p JPEG costs about as much CPU as yolov8n at 192 px).
@@ -23,9 +25,9 @@ Boxes: ``vision API`` against ``ultralytics API`` per image, matched greedily by
 Memory: peak RSS (``wait4``) of ``vision predict detect`` on ``--mem-n`` images against ``--n`` images (the same
 files hard-linked under more names).
 
-Writes bench/results/predict.json and predict.md.
+Writes bench/results/predict.json and predict.md (``predict_imgsz<N>.*`` with ``--imgsz N``).
 
-    python bench/bench_predict.py [--n 100] [--rounds 2] [--batch-size 8] [--workers 2] [--mem-n 1000]
+    python bench/bench_predict.py [--n 100] [--rounds 2] [--batch-size 8] [--workers 2] [--mem-n 1000] [--imgsz 640]
 """
 
 from __future__ import annotations
@@ -119,7 +121,8 @@ def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
 
 def vision_cli(src: Path, out: Path, args) -> list[str]:
     return [sys.executable, "-m", "vision", "predict", "detect", str(src), "--model", "yolov8n", "--out", str(out),
-            "--batch-size", str(args.batch_size), "--workers", str(args.workers)]
+            "--batch-size", str(args.batch_size), "--workers", str(args.workers)] + \
+        (["--option", f"imgsz={args.imgsz}"] if args.imgsz else [])
 
 
 def yolo_cli(src: Path, pt: Path, imgsz: int) -> list[str]:
@@ -161,41 +164,69 @@ def match(ours: dict[str, tuple[np.ndarray, np.ndarray]], theirs: dict[str, tupl
             "worst_matched_iou": worst}
 
 
-def model_floor(detector, paths: list[Path], batch: int) -> float:
-    """Images/s of the network + NMS alone on pre-decoded, pre-letterboxed tensors (same batch size), at the better
-    of 1 and all-cores torch threads (ultralytics' predictor leaves torch at cores − 1 threads, so it is set here)."""
+def pipeline_tensors(detector, src: Path, batch: int) -> list:
+    """The tensors the batch engine feeds the network, made before any timing: the folder's files in the engine's
+    order, cut into calls of one image size by the engine's own batcher (``vision.infer.batch._Batches``, default
+    window), each call letterboxed by the predictor's own ``preprocess`` (landscape 1080p at 192 px is 192×128)."""
+    import cv2
+
+    from vision.infer.batch import _Batches, _Entry
+    from vision.infer.sources import expand_sources
+
+    detector.predict(np.zeros((32, 32, 3), np.uint8))  # the predictor sets its imgsz on its first call
+    batcher, calls = _Batches(batch, 2 * batch), []
+    for seq, item in enumerate(expand_sources([src]).images):
+        calls += batcher.add(_Entry(seq, item, cv2.imread(str(item.path)), None))  # BGR, as ultralytics reads
+    calls += batcher.flush()
+    return [detector._predictor.preprocess([e.image for e in call]) for call in calls]
+
+
+def _floor_run(net, tensors: list) -> None:
+    from ultralytics.utils.nms import non_max_suppression
+
+    for x in tensors:
+        non_max_suppression(net(x), 0.25, 0.7, max_det=300)
+
+
+def model_floor(nets: list, tensors: list) -> tuple[float, str]:
+    """Images/s of the network + NMS alone on the engine's tensors (:func:`pipeline_tensors`): what is left when
+    decoding and resizing cost nothing. The best of three ways to run it on this machine: one call at a time on
+    1 torch thread, one at a time on all cores, and the ``nets`` (replicas) side by side on ``cores // len(nets)``
+    threads each (how ``vision`` runs it). Returns (images/s, the way that won)."""
+    import threading
+
     import torch
 
+    lanes = len(nets)
+    n = sum(len(x) for x in tensors)
+    cores = os.cpu_count() or 1
     before = torch.get_num_threads()
+    best = (0.0, "")
     try:
-        best = 0.0
-        for threads in sorted({1, os.cpu_count() or 1}):
-            torch.set_num_threads(threads)
-            best = max(best, _floor_at(detector, paths, batch))
+        with torch.inference_mode():
+            _floor_run(nets[0], tensors[:1])
+            for threads in sorted({1, cores}):
+                torch.set_num_threads(threads)
+                t = time.perf_counter()
+                _floor_run(nets[0], tensors)
+                best = max(best, (n / (time.perf_counter() - t), f"one call at a time, {threads} thread(s)"))
+            torch.set_num_threads(max(1, cores // lanes))
+
+            def lane(k: int) -> None:
+                with torch.inference_mode():
+                    _floor_run(nets[k], tensors[k::lanes])
+
+            workers = [threading.Thread(target=lane, args=(k,)) for k in range(lanes)]
+            t = time.perf_counter()
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+            best = max(best, (n / (time.perf_counter() - t),
+                              f"{lanes} replicas side by side, {max(1, cores // lanes)} thread(s) each"))
         return best
     finally:
         torch.set_num_threads(before)
-
-
-def _floor_at(detector, paths: list[Path], batch: int) -> float:
-    import cv2
-    import torch
-    from ultralytics.data.augment import LetterBox
-    from ultralytics.utils.nms import non_max_suppression
-
-    box = LetterBox((detector.imgsz, detector.imgsz), auto=False)
-    tensors = []
-    for p in paths:
-        im = box(image=cv2.imread(str(p)))
-        tensors.append(torch.from_numpy(np.ascontiguousarray(im[..., ::-1].transpose(2, 0, 1))).float() / 255)
-    batches = [torch.stack(tensors[i:i + batch]) for i in range(0, len(tensors), batch)]
-    net = detector._predictor.model  # what the predictor runs (fused)
-    with torch.inference_mode():
-        non_max_suppression(net(batches[0]), 0.25, 0.7)
-        t = time.perf_counter()
-        for x in batches:
-            non_max_suppression(net(x), 0.25, 0.7, max_det=300)
-        return len(paths) / (time.perf_counter() - t)
 
 
 def decode_only(paths: list[Path], workers: int) -> float:
@@ -242,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--mem-n", type=int, default=1000, help="images of the memory run (0 skips it)")
+    ap.add_argument("--imgsz", type=int, help="network input size (default: the shipped model's own, 192)")
     ap.add_argument("--note", default="", help="a note on the machine (load) for the results")
     args = ap.parse_args(argv)
 
@@ -257,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         paths = make_images(src, args.n)
         one.mkdir()
         shutil.copy(paths[0], one / paths[0].name)
-        det = create_model("yolov8n")
+        det = create_model("yolov8n", **({"imgsz": args.imgsz} if args.imgsz else {}))
+        tensors = pipeline_tensors(det, src, args.batch_size)
+        floor_nets = [det._predictor.model, det.replicate()._predictor.model]  # the fused networks predictors run
         ultralytics_offline()
         from ultralytics import YOLO
 
@@ -268,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                                                          "model floor", "decode only")}
         ours: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         theirs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        floor_ways: list[str] = []
         yolo = YOLO(str(pt), task="detect")
         list(yolo.predict(source=str(one), stream=True, imgsz=det.imgsz, conf=0.25, iou=0.7, verbose=False))
         print(f"{args.n} JPEGs in {src}; imgsz {det.imgsz}; torch threads {torch.get_num_threads()}; "
@@ -302,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
                                                     res.boxes.cls.cpu().numpy().astype(np.int64))
                     times["ultralytics API"].append(args.n / (time.perf_counter() - t))
                     theirs = got
-            times["model floor"].append(model_floor(det, paths, args.batch_size))
+            floor, floor_way = model_floor(floor_nets, tensors)
+            times["model floor"].append(floor)
+            floor_ways.append(floor_way)
             times["decode only"].append(decode_only(paths, args.workers))
             print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]:.1f}" for n, v in times.items() if len(v) > r),
                   flush=True)
@@ -327,7 +364,10 @@ def main(argv: list[str] | None = None) -> int:
                         "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
                         "load_average_at_end": round(os.getloadavg()[0], 2), "note": args.note},
             "settings": {"n": args.n, "rounds": args.rounds, "batch_size": args.batch_size, "workers": args.workers,
-                         "imgsz": det.imgsz, "image_sizes": "1920×1080 / 1080×1920 JPEG q90"},
+                         "imgsz": det.imgsz, "image_sizes": "1920×1080 / 1080×1920 JPEG q90",
+                         "network_inputs": sorted({"×".join(map(str, x.shape[2:])) for x in tensors}),
+                         "model_calls": len(tensors)},
+            "model_floor_way": floor_ways,
             "images_per_second": {k: round(v, 2) for k, v in ips.items()},
             "all_rounds": {k: [round(x, 2) for x in v] for k, v in times.items()},
             "ratios": ratios(times),
@@ -337,13 +377,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "predict.json").write_text(json.dumps(result, indent=2))
+    stem = "predict" if not args.imgsz else f"predict_imgsz{args.imgsz}"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2))
     lines = ["# Batch detection throughput (`python bench/bench_predict.py`)", "",
              f"{args.n} JPEGs (1920×1080 / 1080×1920), shipped `yolov8n-scenes` at imgsz "
              f"{result['settings']['imgsz']}, "
              f"batch {args.batch_size}, {args.workers} decode workers, {args.rounds} alternating rounds (median). "
              f"Machine: {os.cpu_count()} CPUs, load average {result['machine']['load_average_at_end']} at the end. "
              f"{args.note}", "",
+             f"Network inputs {', '.join(result['settings']['network_inputs'])} in {len(tensors)} calls (one image size "
+             f"each, as the engine batches). Model floor: the best of one call at a time on 1 or all threads and "
+             f"two replicas side by side; the winner per round: {'; '.join(floor_ways)}.", "",
              "| contender | images/s |", "|---|---:|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in ips.items()]
     lines += ["", "| ratio (median over rounds of the ratio within each round) | value |", "|---|---:|"]
@@ -355,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{memory['images_small']} images, {memory['peak_rss_mib_big']} MiB on {memory['images_big']} "
                       f"(ratio {memory['ratio']:.2f}; goal ≤ 1.2); {memory['peak_rss_mib_one_image']} MiB on one "
                       "image (the start-up: imports and model)."]
-    (RESULTS / "predict.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

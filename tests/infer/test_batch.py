@@ -313,7 +313,7 @@ def test_two_inference_lanes_give_the_records_of_one_in_source_order(folder, tmp
         runs[lanes] = (_lines(tmp_path / f"l{lanes}" / "results.jsonl"), seen,
                        _lines(tmp_path / f"l{lanes}" / "done.jsonl"))
     (one, seen1, done1), (two, seen2, done2) = runs[1], runs[2]
-    assert seen1 == seen2 == sorted(seen1, key=seen1.index)
+    assert seen1 == seen2 == [item.key for item in expand_sources([folder]).images]
     assert [r["item"] for r in one] == [r["item"] for r in two] and [d["item"] for d in done1] == [
         d["item"] for d in done2]
     assert sum(len(r.get("xyxy", [])) for r in one) > 0
@@ -323,6 +323,74 @@ def test_two_inference_lanes_give_the_records_of_one_in_source_order(folder, tmp
                                    atol=1e-3)
     with pytest.raises(InputError, match="lanes must be ≥ 1"):
         run_batch(yolo, [folder], lanes=0)
+
+
+class _SizeProbe:
+    """A model that answers each image with its own size and records the sizes of every call."""
+
+    task = "classify"
+
+    class Result:
+        def __init__(self, shape):
+            self.shape = shape
+
+        def to_dict(self):
+            return {"shape": list(self.shape)}
+
+    def __init__(self):
+        self.calls = []
+
+    def predict_batch(self, images, batch_size=8):
+        self.calls.append([im.shape[:2] for im in images])
+        return [self.Result(im.shape[:2]) for im in images]
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_mixed_sizes_make_full_calls_of_one_size_and_results_keep_source_order(tmp_path, lanes):
+    """Landscape and portrait photos interleaved (one in four portrait, bad files between): every call holds one
+    image size and nearly all are full, yet every record lands on its own item, in source order."""
+    root = tmp_path / "mixed"
+    photo = load_sample("astronaut")
+    for i in range(30):
+        img = photo[:48, :64] if i % 4 != 3 else photo[:64, :48]
+        write_image(root / f"img{i:03d}.png", np.ascontiguousarray(img if i % 2 else img[:, ::-1]))
+    (root / "img010b.png").write_bytes(b"")  # a bad file between good ones
+    (root / "img021b.jpg").write_text("not an image")
+    probe, seen = _SizeProbe(), []
+    summary = run_batch(probe, [root], out=tmp_path / "out", batch_size=4, prefetch=8, workers=2, lanes=lanes,
+                        on_result=lambda r: seen.append(r.item.key))
+    assert summary.processed == 30 and summary.failed == 2
+    assert all(len(set(call)) == 1 for call in probe.calls)
+    assert sorted(len(call) for call in probe.calls).count(4) >= 6 and len(probe.calls) <= 10  # 23 + 7 images
+    order = [item.key for item in expand_sources([root]).images]
+    records = _lines(tmp_path / "out" / "results.jsonl")
+    assert seen == order and [r["item"] for r in records] == order
+    assert [d["item"] for d in _lines(tmp_path / "out" / "done.jsonl")] == order
+    for r in records:
+        if "error" not in r:
+            assert r["shape"] == list(read_image(r["path"]).shape[:2])
+
+
+class _Copyable:
+    def __init__(self, config):
+        self.config, self.copies = config, 0
+
+    def replicate(self):
+        self.copies += 1
+        return _Copyable(self.config)
+
+
+def test_lane_copies_are_kept_for_the_next_run_until_the_config_changes():
+    from vision.infer.lanes import replicas
+
+    model = _Copyable({"conf": 0.25})
+    first = replicas(model, 2)
+    assert first[0] is model and first[1] is not model and model.copies == 1
+    again = replicas(model, 3)
+    assert again[1] is first[1] and model.copies == 2 and replicas(model, 1) == [model]
+    model.config = {"conf": 0.5}  # another threshold: copies of the old one would answer differently
+    fresh = replicas(model, 2)
+    assert fresh[1] is not first[1] and fresh[1].config == {"conf": 0.5} and model.copies == 3
 
 
 @pytest.mark.parametrize(("cores", "expected"), [(1, 2), (2, 2), (4, 2), (6, 3), (16, 8), (64, 8)])

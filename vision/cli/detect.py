@@ -21,9 +21,9 @@ from vision.models.detection.compare import EVAL_CONF
 
 log = logging.getLogger("vision.cli")
 
-__all__ = ["TRAIN_FAMILIES", "VIDEO_SUFFIXES", "add_batch_options", "add_compare_parser", "add_predict_parser",
-           "add_train_parser", "add_val_options", "cmd_compare", "cmd_predict_detect", "cmd_train_detect",
-           "cmd_val_detect", "run_predict"]
+__all__ = ["TRAIN_FAMILIES", "VIDEO_SUFFIXES", "add_batch_options", "add_compare_parser", "add_option_argument",
+           "add_predict_parser", "add_train_parser", "add_val_options", "cmd_compare", "cmd_predict_detect",
+           "cmd_train_detect", "cmd_val_detect", "parse_options", "run_predict"]
 
 #: sources with these suffixes are read as videos by ``vision predict detect`` (anything else as images)
 VIDEO_SUFFIXES = (".avi", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv")
@@ -63,15 +63,37 @@ def _add_threshold_options(s: argparse.ArgumentParser, conf_default: str) -> Non
     s.add_argument("--iou", type=_unit_interval, metavar="IOU", help="NMS IoU threshold (default: the model's own)")
 
 
-def _open_detector(name: str, *, conf: float | None, iou: float | None, weights: str | None = None) -> Any:
-    """Build registered detector ``name`` with the thresholds (and weights) asked for on the command line."""
+def add_option_argument(s: argparse.ArgumentParser) -> None:
+    """``--option KEY=VALUE`` (repeatable): any keyword of the detector's config, read by :func:`parse_options`."""
+    s.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="a detector option (repeatable), e.g. --option imgsz=640 or --option device=cuda for yolov8n, "
+                        "--option max_side=none for distant pedestrians with hog-people")
+
+
+def parse_options(texts: list[str] | None) -> dict[str, Any]:
+    """``--option`` texts → keywords; values are YAML (``640`` → int, ``none`` → None, ``[0, 2]`` → list)."""
+    import yaml
+
+    options: dict[str, Any] = {}
+    for text in texts or []:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--option: expected KEY=VALUE (e.g. imgsz=640), got {text!r}")
+        options[key.strip()] = None if value.strip().lower() in ("none", "null") else yaml.safe_load(value)
+    return options
+
+
+def _open_detector(name: str, *, conf: float | None, iou: float | None, weights: str | None = None,
+                   options: list[str] | None = None) -> Any:
+    """Build registered detector ``name`` with the thresholds, weights and ``--option`` values asked for on the
+    command line."""
     from vision.models import create_model
     from vision.models.detection.compare import detector_options
 
-    options: dict[str, Any] = detector_options(name, conf=conf, iou=iou)
+    kwargs: dict[str, Any] = detector_options(name, conf=conf, iou=iou)
     if weights is not None:
-        options["weights"] = weights
-    return create_model(name, **options)
+        kwargs["weights"] = weights
+    return create_model(name, **{**kwargs, **parse_options(options)})
 
 
 def dataset_arg(text: str, *, n: int | None) -> Any:
@@ -241,7 +263,7 @@ def cmd_predict_detect(args: argparse.Namespace) -> int:
     plan = expand_sources(args.sources, shard=args.shard)
     if not plan.images and not plan.videos:
         raise InputError(f"vision predict detect: no image or video files found in {args.sources}")
-    detector = _open_detector(args.model, conf=args.conf, iou=args.iou, weights=args.weights)
+    detector = _open_detector(args.model, conf=args.conf, iou=args.iou, weights=args.weights, options=args.option)
     log.info("%r on %d image(s), %d video(s)", detector, len(plan.images), len(plan.videos))
     videos: list[Path] = []
     if args.out is None and args.shard is None:  # a video is one item: an annotated video + frame lines (--save)
@@ -289,6 +311,7 @@ def add_predict_parser(pr: Any) -> None:
     s.add_argument("--weights", metavar="NAME|FILE",
                    help="weights manifest name or file (e.g. the best.safetensors of `vision train detect`)")
     _add_threshold_options(s, "default: the model's own")
+    add_option_argument(s)
     s.add_argument("--save", metavar="DIR", help="without --out: write annotated PNGs (and videos + .jsonl "
                                                  "per-frame results) here")
     s.add_argument("--json", action="store_true", help="print one JSON list of results (with --out: the summary)")

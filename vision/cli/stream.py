@@ -39,25 +39,16 @@ def _print_stats(stats: Any) -> None:
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
-    import yaml
-
+    from vision.cli.detect import _open_detector
     from vision.infer.stream import run_stream
     from vision.infer.temporal import parse_line
-    from vision.models import create_model
-    from vision.models.detection.compare import detector_options
 
     if args.smooth is not None and args.smooth < 1:
         raise InputError(f"--smooth: expected a number of frames ≥ 1, got {args.smooth}")
     if args.count_line is not None:  # the syntax now (exit 2 before the model loads); fractions need the frame
         parse_line(args.count_line, image_shape=(1, 1))
     source: Any = int(args.source) if args.source.strip().isdigit() else args.source
-    options: dict[str, Any] = detector_options(args.model, conf=args.conf, iou=args.iou)
-    for text in args.option or []:
-        key, sep, value = text.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--option: expected KEY=VALUE (e.g. max_side=none), got {text!r}")
-        options[key.strip()] = None if value.strip().lower() in ("none", "null") else yaml.safe_load(value)
-    detector = create_model(args.model, **options)
+    detector = _open_detector(args.model, conf=args.conf, iou=args.iou, options=args.option)
     display = "none" if args.no_display else args.display
 
     def started(outputs: dict[str, str]) -> None:
@@ -85,7 +76,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
 
 def add_stream_parser(sub: Any) -> None:
     """Register ``vision stream`` on the top-level sub-parsers."""
-    from vision.cli.detect import _add_threshold_options
+    from vision.cli.detect import _add_threshold_options, add_option_argument
 
     s = sub.add_parser(
         "stream", help="real-time detection on a webcam, video file or RTSP/HTTP stream",
@@ -97,9 +88,7 @@ def add_stream_parser(sub: Any) -> None:
     s.add_argument("--model", default="hog-people",
                    help="registered detector (default hog-people; yolov8n, haar-face, faster-rcnn-lite0, …)")
     _add_threshold_options(s, "default: the model's own")
-    s.add_argument("--option", action="append", metavar="KEY=VALUE",
-                   help="a detector option (repeatable), e.g. --option max_side=none for distant pedestrians with "
-                        "hog-people, --option imgsz=320 for yolov8n")
+    add_option_argument(s)
     s.add_argument("--track", choices=["bytetrack", "botsort"],
                    help="give objects stable ids across frames (default bytetrack with --smooth / --count-line)")
     s.add_argument("--smooth", type=int, metavar="N",

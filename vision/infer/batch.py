@@ -8,10 +8,12 @@ How it runs:
 
 * **Streaming.** A producer thread walks the sources (:mod:`vision.infer.sources`) and hands each image file to a
   small thread pool that decodes it (:func:`vision.io.read_image`: OpenCV / Pillow release the GIL, so decoding
-  runs beside the model); decoded images wait in a bounded queue (``prefetch`` items), so at most
-  ``prefetch + batch_size`` images are in memory whatever the folder's size. Results are written as they come.
-* **Batched.** The model is called on ``batch_size`` images at a time (``predict_batch``); when a batch raises, its
-  images are retried one by one so one bad image fails alone.
+  runs beside the model); decoded images wait in a bounded queue (``prefetch`` items) and in the size groups
+  below (at most ``prefetch`` more), so the images in memory are bounded by ``prefetch`` and ``batch_size``, not by
+  the folder's size. Results are written as they come, in source order.
+* **Batched.** The model is called on up to ``batch_size`` images of one size at a time (``predict_batch``): items
+  wait in a group per image size, so a folder mixing landscape and portrait photos still makes full calls
+  (:class:`_Batches`); when a batch raises, its images are retried one by one so one bad image fails alone.
 * **Safe and resumable.** With ``out=``, results go to an :class:`~vision.infer.sinks.OutputFolder`: JSON lines
   (always), CSV, COCO, YOLO txt, annotated images; a done-list makes a rerun after an interrupt (even SIGKILL) skip
   finished items and complete, with no duplicates and no half-written files. Corrupt, zero-byte, non-image and
@@ -45,7 +47,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -187,6 +189,68 @@ class _Producer(threading.Thread):
             self._put(_END)
 
 
+class _Entry(NamedTuple):
+    """One decoded item on its way to the model: ``seq`` is its place in the source order."""
+
+    seq: int
+    item: SourceItem
+    image: np.ndarray | None
+    error: str | None
+
+
+class _Batches:
+    """Cuts the decoded items into model calls of one image size each (a network pads a mixed batch to a common,
+    square size, which costs compute and changes the boxes; same-size calls give the boxes of one-by-one calls).
+
+    Items wait in a group per image size until the group holds ``size`` of them; when more than ``window`` items
+    wait, the group holding the oldest goes out as it is (so a lone portrait among landscapes waits at most
+    ``window`` items, and memory stays bounded). Failed items go out at once. Measured on 100 1080p JPEGs, one in
+    four portrait, batch 8: 14 model calls instead of the 48 that cutting at every size change made, and 1.5–1.7×
+    the network's images/s at 192 px on 2 cores.
+    """
+
+    def __init__(self, size: int, window: int) -> None:
+        self.size, self.window = size, max(size, window)
+        self.groups: dict[Any, list[_Entry]] = {}
+        self.waiting = 0
+
+    def _take(self, key: Any) -> list[_Entry]:
+        group = self.groups.pop(key)
+        self.waiting -= len(group)
+        return group
+
+    def add(self, entry: _Entry) -> list[list[_Entry]]:
+        """Take ``entry``; return the calls that are ready (oldest first)."""
+        key = entry.image.shape if entry.image is not None else None
+        self.groups.setdefault(key, []).append(entry)
+        self.waiting += 1
+        ready = [self._take(key)] if key is None or len(self.groups[key]) >= self.size else []
+        while self.waiting > self.window:
+            ready.append(self._take(min(self.groups, key=lambda k: self.groups[k][0].seq)))
+        return ready
+
+    def flush(self) -> list[list[_Entry]]:
+        """Every waiting group, oldest first."""
+        return [self._take(k) for k in sorted(self.groups, key=lambda k: self.groups[k][0].seq)]
+
+
+class _InOrder:
+    """Puts finished items back in source order: ``put`` yields ``(entry, (result, error))`` pairs as soon as every
+    earlier item is finished."""
+
+    def __init__(self) -> None:
+        self.next = 0
+        self.ready: dict[int, tuple[_Entry, tuple[Any, str | None]]] = {}
+
+    def put(self, batch: list[_Entry], results: dict[int, tuple[Any, str | None]]) -> Iterator[
+            tuple[_Entry, tuple[Any, str | None]]]:
+        for i, entry in enumerate(batch):
+            self.ready[entry.seq] = (entry, results.get(i, (None, None)))
+        while self.next in self.ready:
+            yield self.ready.pop(self.next)
+            self.next += 1
+
+
 def _resolve(entry: Any) -> tuple[np.ndarray | None, str | None]:
     value = entry.result() if isinstance(entry, Future) else entry
     return (None, _reason(value)) if isinstance(value, BaseException) else (value, None)
@@ -275,9 +339,11 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
     lane = Lanes(replicas(model, lanes), lambda m, batch: _infer(m, batch, options), name="vision-infer")
     t0 = time.perf_counter()
 
+    batches, order = _Batches(batch_size, prefetch), _InOrder()
+
     def emit(finished: Iterator[tuple[list, dict]]) -> None:
         for done, results in finished:
-            _emit(done, results, folder, writer, pending, summary, on_result, save_images)
+            _emit(order.put(done, results), folder, writer, pending, summary, on_result, save_images)
 
     with compute_threads(torch_threads, reserved=workers, lanes=lane.size), \
             ThreadPoolExecutor(workers, thread_name_prefix="vision-decode") as pool, \
@@ -286,24 +352,17 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
         pending: deque[tuple[str, Future]] = deque()
         try:
             producer.start()
-            batch: list[tuple[SourceItem, np.ndarray | None, str | None]] = []
-            shape = None
+            seq = 0
             while True:
                 entry = q.get()
                 if entry is not _END:
                     item, payload = entry
-                    image, error = _resolve(payload)
-                    # one image size a batch: a network pads a mixed batch to a common (square) size, which costs
-                    # compute and changes the boxes; same-size batches give the boxes of one-by-one calls
-                    if image is not None and shape is not None and image.shape != shape:
-                        emit(lane.submit(batch))
-                        batch, shape = [], None
-                    batch.append((item, image, error))
-                    shape = image.shape if image is not None else shape
-                if batch and (entry is _END or len(batch) >= batch_size):
-                    emit(lane.submit(batch))
-                    batch, shape = [], None
-                if entry is _END:
+                    for ready in batches.add(_Entry(seq, item, *_resolve(payload))):
+                        emit(lane.submit(ready))
+                    seq += 1
+                else:
+                    for ready in batches.flush():
+                        emit(lane.submit(ready))
                     emit(lane.drain())
                 _drain(pending, folder, limit=prefetch)
                 if entry is _END:
@@ -327,14 +386,13 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
     return summary
 
 
-def _infer(model: Any, batch: list[tuple[SourceItem, np.ndarray | None, str | None]],
-           options: dict[str, Any]) -> dict[int, tuple[Any, str | None]]:
+def _infer(model: Any, batch: list[_Entry], options: dict[str, Any]) -> dict[int, tuple[Any, str | None]]:
     """``{index in batch: (result, error)}`` for the decoded images of ``batch``; a failing batch is retried one
     image at a time so one bad image fails alone. A bad option (``InputError``) stops the run."""
-    good = [i for i, (_, image, _) in enumerate(batch) if image is not None]
+    good = [i for i, entry in enumerate(batch) if entry.image is not None]
     results: dict[int, tuple[Any, str | None]] = {}
     if good:
-        images = [batch[i][1] for i in good]
+        images = [batch[i].image for i in good]
         try:
             outputs = _predict(model, images, options)
             results = {i: (r, None) for i, r in zip(good, outputs)}
@@ -344,19 +402,17 @@ def _infer(model: Any, batch: list[tuple[SourceItem, np.ndarray | None, str | No
             log.debug("batch of %d failed (%s); retrying one by one", len(images), _reason(exc))
             for i in good:
                 try:
-                    results[i] = (_predict(model, [batch[i][1]], options)[0], None)
+                    results[i] = (_predict(model, [batch[i].image], options)[0], None)
                 except Exception as one:  # noqa: BLE001 - the item's failure, with its reason
                     results[i] = (None, _reason(one))
     return results
 
 
-def _emit(batch: list[tuple[SourceItem, np.ndarray | None, str | None]],
-          results: dict[int, tuple[Any, str | None]], folder: OutputFolder | None, writer: ThreadPoolExecutor,
-          pending: deque, summary: BatchSummary, on_result: Callable[[ItemResult], None] | None,
-          save_images: bool) -> None:
-    """Record a finished batch, in source order: results.jsonl, files to write, the done-list, ``on_result``."""
-    for i, (item, image, error) in enumerate(batch):
-        result, model_error = results.get(i, (None, None))
+def _emit(finished: Iterator[tuple[_Entry, tuple[Any, str | None]]], folder: OutputFolder | None,
+          writer: ThreadPoolExecutor, pending: deque, summary: BatchSummary,
+          on_result: Callable[[ItemResult], None] | None, save_images: bool) -> None:
+    """Record finished items (in source order): results.jsonl, files to write, the done-list, ``on_result``."""
+    for (_, item, image, error), (result, model_error) in finished:
         error = error or model_error
         record = _record(item, result, error)
         if error is None:

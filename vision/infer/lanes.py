@@ -16,6 +16,8 @@ import logging
 import os
 import queue
 import sys
+import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,18 +38,36 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+#: model → (its config when the copies were made, the copies): a later run reuses them (yolov8n: 0.14 s a copy, a
+#: tenth of a 100-image run at 192 px on 2 cores); held weakly, so they go when the model goes
+_SPARES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SPARES_LOCK = threading.Lock()
+
+
 def replicas(model: Any, lanes: int) -> list[Any]:
     """``model`` and ``lanes − 1`` independent copies from its ``replicate()``; just ``[model]`` for a model without
-    one (its thread safety unknown) or when a copy fails (logged)."""
+    one (its thread safety unknown) or when a copy fails (logged). Copies are kept with the model for later runs
+    and made again when its ``config`` has changed."""
     if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 1:
         raise InputError(f"lanes must be ≥ 1; got {lanes!r}")
     if lanes == 1 or not callable(getattr(model, "replicate", None)):
         return [model]
-    try:
-        return [model] + [model.replicate() for _ in range(lanes - 1)]
-    except (VisionError, OSError, RuntimeError) as exc:
-        log.warning("one inference lane: %s could not be replicated (%s)", type(model).__name__, exc)
-        return [model]
+    config = getattr(model, "config", None)
+    with _SPARES_LOCK:
+        try:
+            made, spares = _SPARES.get(model, (config, []))
+        except TypeError:  # an unhashable model: nothing kept
+            made, spares = config, []
+        spares = spares if made == config else []
+        try:
+            while len(spares) < lanes - 1:
+                spares.append(model.replicate())
+        except (VisionError, OSError, RuntimeError) as exc:
+            log.warning("one inference lane: %s could not be replicated (%s)", type(model).__name__, exc)
+            return [model]
+        with contextlib.suppress(TypeError):
+            _SPARES[model] = (config, spares)
+    return [model, *spares[:lanes - 1]]
 
 
 def default_lanes(model: Any, *, enough_work: bool) -> int:
