@@ -106,17 +106,28 @@ def _env(tmp: Path) -> dict[str, str]:
             "VISION_OFFLINE": "1"}
 
 
+#: runs a command as its child and reports the child's own peak RSS: ``wait4`` on a child of this (large) process
+#: would not do, because Linux carries the parent's RSS high-water mark into a child across fork / vfork + exec
+_LAUNCH = ("import os, sys\n"
+           "pid = os.fork()\n"
+           "if pid == 0:\n"
+           "    os.execvp(sys.argv[1], sys.argv[1:])\n"
+           "_, status, usage = os.wait4(pid, 0)\n"
+           "sys.stderr.write(f'\\nmax-rss-kib {usage.ru_maxrss}\\n')\n"
+           "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
 def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one subprocess; raises on a non-zero exit."""
+    """Wall seconds and peak RSS (KiB) of one command (started from a small launcher, see ``_LAUNCH``); raises on a
+    non-zero exit."""
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([sys.executable, "-c", _LAUNCH, *cmd], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, check=False)
     seconds = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    err = proc.stderr.decode(errors="replace")
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:6])}… exited {proc.returncode}: {err[-2000:]}")
-    return seconds, int(usage.ru_maxrss)
+    return seconds, int(err.rsplit("max-rss-kib ", 1)[1].split()[0])
 
 
 def vision_cli(src: Path, out: Path, args) -> list[str]:
@@ -176,7 +187,7 @@ def pipeline_tensors(detector, src: Path, batch: int) -> list:
     detector.predict(np.zeros((32, 32, 3), np.uint8))  # the predictor sets its imgsz on its first call
     batcher, calls = _Batches(batch, 2 * batch), []
     for seq, item in enumerate(expand_sources([src]).images):
-        calls += batcher.add(_Entry(seq, item, cv2.imread(str(item.path)), None))  # BGR, as ultralytics reads
+        calls += batcher.add(_Entry.of(seq, item, cv2.imread(str(item.path)), None))  # BGR, as ultralytics reads
     calls += batcher.flush()
     return [detector._predictor.preprocess([e.image for e in call]) for call in calls]
 

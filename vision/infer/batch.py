@@ -190,12 +190,18 @@ class _Producer(threading.Thread):
 
 
 class _Entry(NamedTuple):
-    """One decoded item on its way to the model: ``seq`` is its place in the source order."""
+    """One decoded item on its way to the model: ``seq`` is its place in the source order; ``shape`` the image's
+    (kept when the image itself is let go after inference)."""
 
     seq: int
     item: SourceItem
     image: np.ndarray | None
     error: str | None
+    shape: tuple[int, ...] | None = None
+
+    @classmethod
+    def of(cls, seq: int, item: SourceItem, image: np.ndarray | None, error: str | None) -> _Entry:
+        return cls(seq, item, image, error, None if image is None else image.shape)
 
 
 class _Batches:
@@ -221,7 +227,7 @@ class _Batches:
 
     def add(self, entry: _Entry) -> list[list[_Entry]]:
         """Take ``entry``; return the calls that are ready (oldest first)."""
-        key = entry.image.shape if entry.image is not None else None
+        key = entry.shape
         self.groups.setdefault(key, []).append(entry)
         self.waiting += 1
         ready = [self._take(key)] if key is None or len(self.groups[key]) >= self.size else []
@@ -336,7 +342,15 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
     q: queue.Queue = queue.Queue(maxsize=prefetch)
     if lanes is None:
         lanes = default_lanes(model, enough_work=len(plan.images) > batch_size or bool(plan.videos))
-    lane = Lanes(replicas(model, lanes), lambda m, batch: _infer(m, batch, options), name="vision-infer")
+    keep_images = save_images or on_result is not None
+
+    def infer(m: Any, batch: list[_Entry]) -> dict[int, tuple[Any, str | None]]:
+        results = _infer(m, batch, options)
+        if not keep_images:  # done with the pixels: items waiting for an earlier one to finish hold no image
+            batch[:] = [entry._replace(image=None) for entry in batch]
+        return results
+
+    lane = Lanes(replicas(model, lanes), infer, name="vision-infer")
     t0 = time.perf_counter()
 
     batches, order = _Batches(batch_size, prefetch), _InOrder()
@@ -357,7 +371,7 @@ def run_batch(model: Any, sources: Sequence[str | os.PathLike[str]] | SourcePlan
                 entry = q.get()
                 if entry is not _END:
                     item, payload = entry
-                    for ready in batches.add(_Entry(seq, item, *_resolve(payload))):
+                    for ready in batches.add(_Entry.of(seq, item, *_resolve(payload))):
                         emit(lane.submit(ready))
                     seq += 1
                 else:
@@ -412,7 +426,7 @@ def _emit(finished: Iterator[tuple[_Entry, tuple[Any, str | None]]], folder: Out
           writer: ThreadPoolExecutor, pending: deque, summary: BatchSummary,
           on_result: Callable[[ItemResult], None] | None, save_images: bool) -> None:
     """Record finished items (in source order): results.jsonl, files to write, the done-list, ``on_result``."""
-    for (_, item, image, error), (result, model_error) in finished:
+    for (_, item, image, error, shape), (result, model_error) in finished:
         error = error or model_error
         record = _record(item, result, error)
         if error is None:
@@ -425,7 +439,7 @@ def _emit(finished: Iterator[tuple[_Entry, tuple[Any, str | None]]], folder: Out
             if names:
                 folder.set_names(list(names))
             folder.write_record(record)
-            jobs = _item_jobs(folder, record, result, image, save_images) if error is None else []
+            jobs = _item_jobs(folder, record, result, image, shape, save_images) if error is None else []
             if jobs:
                 pending.append((item.key, writer.submit(_write_files, jobs), None))
             elif pending:  # after the items still writing, so the done-list keeps source order
@@ -443,14 +457,14 @@ def _done_future() -> Future:
 
 
 def _item_jobs(folder: OutputFolder, record: dict[str, Any], result: Any, image: np.ndarray | None,
-               save_images: bool) -> list[tuple[str, Path, Any]]:
+               shape: tuple[int, ...] | None, save_images: bool) -> list[tuple[str, Path, Any]]:
     jobs: list[tuple[str, Path, Any]] = []
     suffix = ".jpg" if record.get("frame") is not None or Path(record["rel"]).suffix.lower() in (".jpg", ".jpeg") \
         else ".png"
     paths = folder.item_files(record, suffix)
     if "labels" in paths and record.get("task") == "detect":
-        if record.get("image_shape") is None and image is not None:
-            record = {**record, "image_shape": list(image.shape[:2])}
+        if record.get("image_shape") is None and shape is not None:
+            record = {**record, "image_shape": list(shape[:2])}
         jobs.append(("labels", paths["labels"], yolo_label_text(record)))
     if save_images and image is not None:
         jobs.append(("image", paths["image"], (image, result)))

@@ -440,8 +440,11 @@ class YoloDetector:
 
         bgr = [cv2.cvtColor(im, cv2.COLOR_RGB2BGR) for im in images]  # ultralytics takes arrays as BGR
         self._predictor.args.batch = batch
-        results = self._predictor(source=bgr if len(bgr) > 1 else bgr[0], stream=False)
-        return [self._convert(r, im.shape[:2]) for r, im in zip(results, images)]
+        try:
+            results = self._predictor(source=bgr if len(bgr) > 1 else bgr[0], stream=False)
+            return [self._convert(r, im.shape[:2]) for r, im in zip(results, images)]
+        finally:  # the predictor keeps its last source, batch and results (each holding the full-size images)
+            self._predictor.dataset = self._predictor.batch = self._predictor.results = None
 
     def _convert(self, result: Any, shape: tuple[int, int]) -> Detections:
         """ultralytics ``Results`` → :class:`Detections` (xyxy pixels of the original image, names of the model)."""
