@@ -9,8 +9,9 @@ Contenders, alternated within each round (``--rounds``):
 
 * ``vision CLI`` — ``python -m vision predict detect DIR --model yolov8n --out OUT`` (subprocess; JSON lines written);
 * ``yolo CLI`` — ``yolo predict model=X.pt source=DIR imgsz=… save=False`` (subprocess, ``YOLO_OFFLINE=1``);
-  both CLIs are timed on the folder and on a one-image folder, and the images/s is
-  ``(n − 1) / (t_n − t_1)``, i.e. without the start-up (imports, model load) that both pay once;
+  both CLIs are timed on a flat folder of ``--cli-n`` images (hard links to the JPEGs) and on a one-image folder,
+  and the images/s is ``(n − 1) / (t_n − t_1)``, i.e. without the start-up (imports, model load) that both pay
+  once (on 100 images the work is ~1.5 s against a ~5 s start-up, whose jitter swung the ratio by ±20 %);
 * ``vision API`` — :func:`vision.infer.run_batch` in this process (results to an output folder);
 * ``ultralytics API`` — ``YOLO(X.pt).predict(DIR, stream=True)`` in this process, iterated;
 * ``model floor`` — the network alone, plus ultralytics' NMS, on the very tensors the engine feeds it (pre-decoded,
@@ -22,12 +23,14 @@ Contenders, alternated within each round (``--rounds``):
   also reported against that bound (on 2 cores a 1080p JPEG costs about as much CPU as yolov8n at 192 px).
 
 Boxes: ``vision API`` against ``ultralytics API`` per image, matched greedily by class with IoU ≥ 0.99.
-Memory: peak RSS (``wait4``) of ``vision predict detect`` on ``--mem-n`` images against ``--n`` images (the same
-files hard-linked under more names).
+Memory: peak RSS of ``vision predict detect`` on the ``--cli-n`` images against ``--n`` images (each command is
+started from a small launcher that reports its child's ``wait4`` peak: a child of this large process would carry this
+process's own high-water mark).
 
 Writes bench/results/predict.json and predict.md (``predict_imgsz<N>.*`` with ``--imgsz N``).
 
-    python bench/bench_predict.py [--n 100] [--rounds 2] [--batch-size 8] [--workers 2] [--mem-n 1000] [--imgsz 640]
+    python bench/bench_predict.py [--n 100] [--rounds 2] [--batch-size 8] [--workers 2] [--cli-n 1000] [--imgsz 640]
+        [--device cuda] [--tag NAME]
 """
 
 from __future__ import annotations
@@ -133,13 +136,21 @@ def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
 def vision_cli(src: Path, out: Path, args) -> list[str]:
     return [sys.executable, "-m", "vision", "predict", "detect", str(src), "--model", "yolov8n", "--out", str(out),
             "--batch-size", str(args.batch_size), "--workers", str(args.workers)] + \
-        (["--option", f"imgsz={args.imgsz}"] if args.imgsz else [])
+        (["--option", f"imgsz={args.imgsz}"] if args.imgsz else []) + \
+        (["--option", f"device={args.device}"] if args.device else [])
 
 
-def yolo_cli(src: Path, pt: Path, imgsz: int) -> list[str]:
+def yolo_cli(src: Path, pt: Path, imgsz: int, device: str | None) -> list[str]:
     exe = shutil.which("yolo") or "yolo"
     return [exe, "predict", f"model={pt}", f"source={src}", f"imgsz={imgsz}", "save=False", "verbose=False",
-            "conf=0.25", "iou=0.7"]
+            "conf=0.25", "iou=0.7"] + ([f"device={_ultralytics_device(device)}"] if device else [])
+
+
+def _ultralytics_device(device: str | None) -> str | None:
+    """``cuda`` / ``cuda:1`` → ultralytics' ``0`` / ``1``; anything else as it is."""
+    if device and device.startswith("cuda"):
+        return device.partition(":")[2] or "0"
+    return device
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -197,6 +208,10 @@ def _floor_run(net, tensors: list) -> None:
 
     for x in tensors:
         non_max_suppression(net(x), 0.25, 0.7, max_det=300)
+    if tensors and tensors[0].is_cuda:
+        import torch
+
+        torch.cuda.synchronize()
 
 
 def model_floor(nets: list, tensors: list) -> tuple[float, str]:
@@ -283,8 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds; the median is reported")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--mem-n", type=int, default=1000, help="images of the memory run (0 skips it)")
+    ap.add_argument("--cli-n", type=int, default=1000,
+                    help="images the CLIs run on (hard links to the --n JPEGs; their start-up is taken out by a "
+                         "one-image run); also the memory run, against one on --n images (default 1000)")
     ap.add_argument("--imgsz", type=int, help="network input size (default: the shipped model's own, 192)")
+    ap.add_argument("--device", help="cuda (or cuda:N) for a GPU run of every contender (default: the CPU)")
+    ap.add_argument("--tag", help="results file name: predict_<tag>.json / .md (default predict, or predict_imgsz<N>)")
     ap.add_argument("--note", default="", help="a note on the machine (load) for the results")
     args = ap.parse_args(argv)
 
@@ -300,7 +319,13 @@ def main(argv: list[str] | None = None) -> int:
         paths = make_images(src, args.n)
         one.mkdir()
         shutil.copy(paths[0], one / paths[0].name)
-        det = create_model("yolov8n", **({"imgsz": args.imgsz} if args.imgsz else {}))
+        many = tmp / "many"  # the CLIs' folder: --cli-n hard links to the n JPEGs, flat (yolo predict does not recurse)
+        many.mkdir()
+        for i in range(args.cli_n):
+            os.link(paths[i % len(paths)], many / f"img_{i:05d}.jpg")
+        det = create_model("yolov8n", **({"imgsz": args.imgsz} if args.imgsz else {}),
+                           **({"device": args.device} if args.device else {}))
+        peer = {"device": _ultralytics_device(args.device)} if args.device else {}
         tensors = pipeline_tensors(det, src, args.batch_size)
         floor_nets = [det._predictor.model, det.replicate()._predictor.model]  # the fused networks predictors run
         ultralytics_offline()
@@ -314,23 +339,24 @@ def main(argv: list[str] | None = None) -> int:
         ours: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         theirs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         floor_ways: list[str] = []
+        rss: dict[str, int] = {}
         yolo = YOLO(str(pt), task="detect")
-        list(yolo.predict(source=str(one), stream=True, imgsz=det.imgsz, conf=0.25, iou=0.7, verbose=False))
+        list(yolo.predict(source=str(one), stream=True, imgsz=det.imgsz, conf=0.25, iou=0.7, verbose=False, **peer))
         print(f"{args.n} JPEGs in {src}; imgsz {det.imgsz}; torch threads {torch.get_num_threads()}; "
               f"{os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}", flush=True)
         for r in range(args.rounds):
             order = [0, 1, 2, 3] if r % 2 == 0 else [3, 2, 1, 0]
             for k in order:
                 if k == 0:
-                    t_n, _ = _timed(vision_cli(src, tmp / f"cli_{r}", args), env)
-                    t_1, _ = _timed(vision_cli(one, tmp / f"cli1_{r}", args), env)
-                    times["vision CLI"].append((args.n - 1) / (t_n - t_1))
-                    times["vision CLI (with start-up)"].append(args.n / t_n)
+                    t_n, rss["many"] = _timed(vision_cli(many, tmp / f"cli_{r}", args), env)
+                    t_1, rss["one"] = _timed(vision_cli(one, tmp / f"cli1_{r}", args), env)
+                    times["vision CLI"].append((args.cli_n - 1) / (t_n - t_1))
+                    times["vision CLI (with start-up)"].append(args.cli_n / t_n)
                 elif k == 1:
-                    t_n, _ = _timed(yolo_cli(src, pt, det.imgsz), env)
-                    t_1, _ = _timed(yolo_cli(one, pt, det.imgsz), env)
-                    times["yolo CLI"].append((args.n - 1) / (t_n - t_1))
-                    times["yolo CLI (with start-up)"].append(args.n / t_n)
+                    t_n, _ = _timed(yolo_cli(many, pt, det.imgsz, args.device), env)
+                    t_1, _ = _timed(yolo_cli(one, pt, det.imgsz, args.device), env)
+                    times["yolo CLI"].append((args.cli_n - 1) / (t_n - t_1))
+                    times["yolo CLI (with start-up)"].append(args.cli_n / t_n)
                 elif k == 2:
                     got = {}
                     t = time.perf_counter()
@@ -343,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                     got = {}
                     t = time.perf_counter()
                     for res in yolo.predict(source=str(src), stream=True, imgsz=det.imgsz, conf=0.25, iou=0.7,
-                                            verbose=False):
+                                            verbose=False, **peer):
                         got[str(Path(res.path))] = (res.boxes.xyxy.cpu().numpy(),
                                                     res.boxes.cls.cpu().numpy().astype(np.int64))
                     times["ultralytics API"].append(args.n / (time.perf_counter() - t))
@@ -357,24 +383,16 @@ def main(argv: list[str] | None = None) -> int:
         ips = {k: statistics.median(v) for k, v in times.items()}
         same = match({str(Path(k).resolve()): v for k, v in ours.items()},
                      {str(Path(k).resolve()): v for k, v in theirs.items()})
-        memory = None
-        if args.mem_n:
-            big = tmp / "big"
-            for i in range(args.mem_n):
-                target = big / f"{i // 100:03d}" / f"img_{i:05d}.jpg"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.link(paths[i % len(paths)], target)
-            _, rss_1 = _timed(vision_cli(one, tmp / "mem_1", args), env)
-            _, rss_n = _timed(vision_cli(src, tmp / "mem_n", args), env)
-            _, rss_big = _timed(vision_cli(big, tmp / "mem_big", args), env)
-            memory = {"peak_rss_mib_one_image": round(rss_1 / 1024, 1), "images_small": args.n,
-                      "images_big": args.mem_n, "peak_rss_mib_small": round(rss_n / 1024, 1),
-                      "peak_rss_mib_big": round(rss_big / 1024, 1), "ratio": round(rss_big / rss_n, 3)}
+        _, rss["n"] = _timed(vision_cli(src, tmp / "mem_n", args), env)
+        memory = {"peak_rss_mib_one_image": round(rss["one"] / 1024, 1), "images_small": args.n,
+                  "images_big": args.cli_n, "peak_rss_mib_small": round(rss["n"] / 1024, 1),
+                  "peak_rss_mib_big": round(rss["many"] / 1024, 1), "ratio": round(rss["many"] / rss["n"], 3)}
         result = {
             "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
                         "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
                         "load_average_at_end": round(os.getloadavg()[0], 2), "note": args.note},
             "settings": {"n": args.n, "rounds": args.rounds, "batch_size": args.batch_size, "workers": args.workers,
+                         "device": args.device or "cpu",
                          "imgsz": det.imgsz, "image_sizes": "1920×1080 / 1080×1920 JPEG q90",
                          "network_inputs": sorted({"×".join(map(str, x.shape[2:])) for x in tensors}),
                          "model_calls": len(tensors)},
@@ -388,12 +406,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     RESULTS.mkdir(exist_ok=True)
-    stem = "predict" if not args.imgsz else f"predict_imgsz{args.imgsz}"
+    stem = f"predict_{args.tag}" if args.tag else "predict" if not args.imgsz else f"predict_imgsz{args.imgsz}"
     (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2))
     lines = ["# Batch detection throughput (`python bench/bench_predict.py`)", "",
              f"{args.n} JPEGs (1920×1080 / 1080×1920), shipped `yolov8n-scenes` at imgsz "
              f"{result['settings']['imgsz']}, "
-             f"batch {args.batch_size}, {args.workers} decode workers, {args.rounds} alternating rounds (median). "
+             f"batch {args.batch_size}, {args.workers} decode workers, {args.rounds} alternating rounds (median), "
+             f"device {args.device or 'cpu'}. "
              f"Machine: {os.cpu_count()} CPUs, load average {result['machine']['load_average_at_end']} at the end. "
              f"{args.note}", "",
              f"Network inputs {', '.join(result['settings']['network_inputs'])} in {len(tensors)} calls (one image size "
@@ -405,11 +424,10 @@ def main(argv: list[str] | None = None) -> int:
     lines += [f"| {k} | {v:.2f} |" for k, v in result["ratios"].items()]
     lines += ["", f"Same boxes (vision API vs ultralytics API, class-matched, IoU ≥ 0.99): {same['matched']} of "
                   f"{same['boxes']} ({same['fraction']:.1%}); worst matched IoU {same['worst_matched_iou']:.4f}."]
-    if memory:
-        lines += ["", f"Peak RSS of `vision predict detect --out`: {memory['peak_rss_mib_small']} MiB on "
-                      f"{memory['images_small']} images, {memory['peak_rss_mib_big']} MiB on {memory['images_big']} "
-                      f"(ratio {memory['ratio']:.2f}; goal ≤ 1.2); {memory['peak_rss_mib_one_image']} MiB on one "
-                      "image (the start-up: imports and model)."]
+    lines += ["", f"Peak RSS of `vision predict detect --out`: {memory['peak_rss_mib_small']} MiB on "
+                  f"{memory['images_small']} images, {memory['peak_rss_mib_big']} MiB on {memory['images_big']} "
+                  f"(ratio {memory['ratio']:.2f}; goal ≤ 1.2); {memory['peak_rss_mib_one_image']} MiB on one "
+                  "image (the start-up: imports and model)."]
     (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
