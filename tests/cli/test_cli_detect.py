@@ -86,6 +86,20 @@ def test_conf_and_iou_reach_the_detector(photos, capsys, caplog):
     assert _json(capsys)[0]["labels"] == ["face"]
 
 
+def test_options_reach_the_detector(photos, capsys, caplog):
+    """--option KEY=VALUE sets any field of the detector's config (YAML values), as `vision stream` does."""
+    src = str(photos / "astronaut.png")
+    with caplog.at_level(logging.INFO, logger="vision.cli"):
+        assert main(["predict", "detect", src, "--model", "yolov8n", "--option", "imgsz=320", "--option",
+                     "max_det=3", "--json"]) == 0
+    assert "imgsz=320" in caplog.text  # the detector that ran
+    assert len(_json(capsys)[0]["labels"]) <= 3
+    assert main(["predict", "detect", src, "--model", "yolov8n", "--option", "imgsz"]) == 2
+    assert "--option: expected KEY=VALUE (e.g. imgsz=640), got 'imgsz'" in capsys.readouterr().err
+    assert main(["predict", "detect", src, "--model", "yolov8n", "--option", "imgsz=100"]) == 2
+    assert "imgsz must be a multiple of 32" in capsys.readouterr().err
+
+
 def test_predict_video_writes_annotated_video_and_frame_lines(photos, tmp_path, capsys):
     clip = tmp_path / "pan.avi"
     photo = load_sample("astronaut")
