@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default=None, help="ultralytics device for training and evaluation ('cpu', '0'); "
                     "default: ultralytics' choice (first GPU, else CPU)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own count)")
+    ap.add_argument("--workers", type=int, default=0, help="data-loading processes (0: in this process)")
+    ap.add_argument("--no-amp", action="store_true", help="train in fp32 on a GPU (skips ultralytics' AMP check, "
+                                                         "which wants to download a checkpoint)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="/tmp/yolo-run")
     ap.add_argument("--ship", action="store_true", help="copy the weights to weights/ and print the manifest numbers")
@@ -92,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         run = train_yolo(train, val=val, out_dir=out_dir, model=args.init or args.model, task=args.task,
                          epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, seed=args.seed, device=args.device,
                          threads=args.threads, overwrite=True, cache="ram", close_mosaic=close_mosaic,
-                         warmup_epochs=1, nbs=args.batch, plots=False)
+                         warmup_epochs=1, nbs=args.batch, plots=False, workers=args.workers,
+                         **({"amp": False} if args.no_amp else {}))
         train_s = round(time.perf_counter() - t0, 1)
         transferred = run.transferred
     else:
