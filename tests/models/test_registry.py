@@ -46,8 +46,8 @@ def test_available_lists_only_models_whose_default_weights_are_here():
     from vision.models import list_models
 
     available = list_models(available=True)
-    assert {"yolov8n", "faster-rcnn-lite0", "haar-face", "hog-people", "efficientnet-lite0", "fcn",
+    assert {"yolov8n", "yolo11n", "faster-rcnn-lite0", "haar-face", "hog-people", "efficientnet-lite0", "fcn",
             "mask-rcnn-lite0"} <= set(available)
     # registered without default weights (untrained architectures), or online-only official weights
-    assert not {"lenet", "faster-rcnn-mobilenet", "mask-rcnn-resnet50", "yolo11n"} & set(available)
+    assert not {"lenet", "faster-rcnn-mobilenet", "mask-rcnn-resnet50", "fcn-resnet50"} & set(available)
     assert set(list_models("detect", available=True)) <= set(list_models("detect"))

@@ -86,8 +86,8 @@ def test_official_weights_offline_say_where_to_put_them():
         create_model("yolov8n", weights="yolov8n")
     msg = str(err.value)
     assert "VISION_OFFLINE=1" in msg and "yolov8n.pt" in msg and "weights" in msg and "github.com/ultralytics" in msg
-    with pytest.raises(WeightsNotFoundError, match="yolo11n.pt"):  # yolo11n's default: the official COCO file
-        create_model("yolo11n")
+    with pytest.raises(WeightsNotFoundError, match="yolo11n.pt"):  # the official COCO file, by name
+        create_model("yolo11n", weights="yolo11n")
 
 
 def test_missing_or_unknown_weights(tmp_path):
@@ -223,10 +223,13 @@ def test_bad_sources_raise_typed_errors(detector, tmp_path):
 
 
 @pytest.mark.slow
-def test_shipped_weights_reach_map50_on_held_out_scenes(detector, test_scenes):
+@pytest.mark.parametrize("arch", ["yolov8n", "yolo11n"])
+def test_shipped_weights_reach_map50_on_held_out_scenes(detector, test_scenes, arch):
+    """Both architectures' shipped scenes weights (their registered defaults), on held-out scenes."""
     from vision.metrics.detection import evaluate_detections
 
-    low = create_model("yolov8n", conf=0.001)
+    low = create_model(arch, conf=0.001)
+    assert low.imgsz == 192 and low.names == detector.names
     preds = low.predict_batch([test_scenes.image_path(i) for i in range(len(test_scenes))], batch_size=10)
     report = evaluate_detections(preds, test_scenes)
     assert report.map50 >= 0.8, report.ap50

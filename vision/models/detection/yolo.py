@@ -8,9 +8,9 @@ the import changed: environment variables, torch / OpenCV thread counts, numpy /
 filters, and the functions it monkey-patches (``PIL.Image.open``, ``torch.save``, OpenCV's ``imread`` /
 ``imwrite`` / ``imshow``). ultralytics' CPU device selection pins torch to ``cores - 1`` threads; every call here restores the count.
 
-Weights: ``create_model("yolov8n")`` loads our shipped scenes-trained weights (``yolov8n-scenes``: the five
-``SHAPE_CLASSES``); ``create_model("yolov8n", weights="yolov8n")`` and ``create_model("yolo11n")`` the official COCO
-weights through :func:`vision.weights.resolve` (downloaded only when online; offline the error says where to put the
+Weights: ``create_model("yolov8n")`` and ``create_model("yolo11n")`` load our shipped scenes-trained weights
+(``yolov8n-scenes`` / ``yolo11n-scenes``: the five ``SHAPE_CLASSES``); ``weights="yolov8n"`` / ``weights="yolo11n"``
+the official COCO weights through :func:`vision.weights.resolve` (downloaded only when online; offline the error says where to put the
 file). Our files are safetensors holding the state dict plus
 the architecture YAML, task (detect / segment), class names and input size as metadata (see
 :func:`save_yolo_weights`); ultralytics ``.pt`` checkpoints load through ultralytics' weights-only allow-list, never by
@@ -53,8 +53,8 @@ logger = logging.getLogger(__name__)
 
 #: the ``format`` metadata entry of our YOLO safetensors files
 WEIGHTS_FORMAT = "vision.yolo/1"
-#: registered name → default weights (yolo11n ships no scenes weights yet: its default is the official COCO file)
-_ARCHS = {"yolov8n": "yolov8n-scenes", "yolo11n": "yolo11n"}
+#: registered name → default weights (both trained here on the synthetic scenes; the official COCO files by name)
+_ARCHS = {"yolov8n": "yolov8n-scenes", "yolo11n": "yolo11n-scenes"}
 _GUARD_ENV = {"YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "0", "ULTRALYTICS_SAFE_LOAD": "1"}
 
 
@@ -513,9 +513,9 @@ def yolov8n(config: YoloConfig | dict | None = None, **overrides: Any) -> YoloDe
     return YoloDetector(config, arch="yolov8n", **overrides)
 
 
-@register_model("yolo11n", task="detect", weights="yolo11n")
+@register_model("yolo11n", task="detect", weights="yolo11n-scenes")
 def yolo11n(config: YoloConfig | dict | None = None, **overrides: Any) -> YoloDetector:
-    """Ultralytics YOLO11n; default weights the official COCO file (needs it locally or online); train with train_yolo."""
+    """Ultralytics YOLO11n; default weights trained on our synthetic scenes (offline), ``weights="yolo11n"`` = COCO."""
     return YoloDetector(config, arch="yolo11n", **overrides)
 
 
