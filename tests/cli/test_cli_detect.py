@@ -195,7 +195,7 @@ def test_val_detect_shipped_scene_detectors(tmp_path, capsys):
     from vision.models.detection.compare import shipped_detectors
 
     scene = [m for m in shipped_detectors() if m not in ("haar-face", "hog-people", "mtcnn-face")]
-    assert sorted(scene) == ["fast-rcnn", "faster-rcnn-lite0", "rcnn", "yolov8n"]  # every shipped weights file
+    assert sorted(scene) == ["fast-rcnn", "faster-rcnn-lite0", "rcnn", "yolo11n", "yolov8n"]  # every shipped file
     name = "faster-rcnn-lite0"
     assert main(["val", "detect", "--model", name, "--data", "scenes-test", "--n", "2", "--json"]) == 0
     report = _json(capsys)
