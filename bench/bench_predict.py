@@ -415,8 +415,8 @@ def main(argv: list[str] | None = None) -> int:
              f"device {args.device or 'cpu'}. "
              f"Machine: {os.cpu_count()} CPUs, load average {result['machine']['load_average_at_end']} at the end. "
              f"{args.note}", "",
-             f"Network inputs {', '.join(result['settings']['network_inputs'])} in {len(tensors)} calls (one image size "
-             f"each, as the engine batches). Model floor: the best of one call at a time on 1 or all threads and "
+             f"Network inputs {', '.join(result['settings']['network_inputs'])} in {len(tensors)} calls (one image "
+             f"size each, as the engine batches). Model floor: the best of one call at a time on 1 or all threads and "
              f"two replicas side by side; the winner per round: {'; '.join(floor_ways)}.", "",
              "| contender | images/s |", "|---|---:|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in ips.items()]

@@ -10,8 +10,8 @@ filters, and the functions it monkey-patches (``PIL.Image.open``, ``torch.save``
 
 Weights: ``create_model("yolov8n")`` and ``create_model("yolo11n")`` load our shipped scenes-trained weights
 (``yolov8n-scenes`` / ``yolo11n-scenes``: the five ``SHAPE_CLASSES``); ``weights="yolov8n"`` / ``weights="yolo11n"``
-the official COCO weights through :func:`vision.weights.resolve` (downloaded only when online; offline the error says where to put the
-file). Our files are safetensors holding the state dict plus
+the official COCO weights through :func:`vision.weights.resolve` (downloaded only when online; offline the error
+says where to put the file). Our files are safetensors holding the state dict plus
 the architecture YAML, task (detect / segment), class names and input size as metadata (see
 :func:`save_yolo_weights`); ultralytics ``.pt`` checkpoints load through ultralytics' weights-only allow-list, never by
 unpickling arbitrary objects. The instance-segmentation sibling (``yolov8n-seg``) is
@@ -289,18 +289,6 @@ def _resolve_weights(weights: str) -> tuple[Path, tuple[str, ...]]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _default_weights_listed(arch: str, weights: str) -> None:
-    """A registered model's default weights must have a manifest entry; else WeightsNotFoundError saying what to do."""
-    from vision.weights import load_manifest
-
-    if weights not in load_manifest():
-        raise WeightsNotFoundError(
-            f"{arch}: its default weights {weights!r} are not shipped yet (no entry in the weights manifest); train "
-            f"them with bench/train_yolo.py (see its docstring) and pass weights=<run>/best.safetensors, or pass "
-            f"another manifest name{f' (weights={arch!r}: the official COCO file)' if arch in load_manifest() else ''} "
-            f"or a .safetensors / .pt file")
-
-
 # ---------------------------------------------------------------------------------------------- the detector
 def _check_imgsz(who: str, value: Any) -> int:
     value = positive_int(who, "imgsz", value)
@@ -398,8 +386,6 @@ class YoloDetector:
         self.arch = arch
         self.config = build_config(YoloConfig, config, overrides, arch)
         weights = self.config.weights or self.archs[arch]
-        if weights == self.archs[arch]:
-            _default_weights_listed(arch, weights)
         path, labels = _resolve_weights(weights)
         self.model, self.names, trained = (_load_safetensors if path.suffix == ".safetensors"
                                            else _load_checkpoint)(path, self.task)
